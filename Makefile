@@ -1,0 +1,52 @@
+# kas.fleet_manager: every target sets itself up (venv, system tools, collection copy) on first use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+SCENARIO ?= kafka_provisioning_stuck_strimzi
+RUN := source scripts/env.sh &&
+
+.PHONY: help bootstrap demo test sanity units integration lab-tests playbook-tests lint changelog-lint molecule build bench lab-up lab-down clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+bootstrap: ## Create .venv and install the system tools (idempotent, fast when nothing changed)
+	@scripts/bootstrap.sh
+
+demo: bootstrap ## Bring the lab up with an incident (SCENARIO=name), run the runbook against it, show the report
+	@$(RUN) scripts/demo.sh "$(SCENARIO)"
+
+test: bootstrap ## Run every test: sanity, units, lab, integration, playbooks, molecule, ansible-lint, changelog lint
+	@$(RUN) scripts/test.sh all
+
+sanity: bootstrap ## ansible-test sanity
+	@$(RUN) scripts/test.sh sanity
+
+units: bootstrap ## ansible-test units
+	@$(RUN) scripts/test.sh units
+
+lab-tests: bootstrap ## pytest of the lab itself
+	@$(RUN) scripts/test.sh lab
+
+integration: bootstrap ## ansible-test integration against a lab
+	@$(RUN) scripts/test.sh integration
+
+lint: bootstrap ## ansible-lint (production profile, offline)
+	@$(RUN) scripts/test.sh lint
+
+changelog-lint: bootstrap ## antsibull-changelog lint
+	@$(RUN) scripts/test.sh changelog
+
+build: bootstrap ## Build the collection tarball into .work/dist
+	@$(RUN) scripts/sync_collection.sh && mkdir -p .work/dist && ansible-galaxy collection build --force --output-path .work/dist "$${KAS_COLLECTION_DIR}"
+
+bench: bootstrap ## Benchmarks against a raw kubectl/grep/psql baseline
+	@$(RUN) python bench/run.py
+
+lab-up: bootstrap ## Start the lab in the background (SCENARIO=name), state in .work/lab
+	@$(RUN) python -m fleet_lab up --scenario "$(SCENARIO)" --state-dir .work/lab
+
+lab-down: ## Stop the lab started by lab-up
+	@$(RUN) python -m fleet_lab down --state-dir .work/lab
+
+clean: ## Remove generated files (keeps .venv)
+	rm -rf .work tests/output

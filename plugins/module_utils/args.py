@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# Copyright: kas.fleet_manager contributors
+# Apache License 2.0 (see LICENSE)
+"""Argument specs shared by the modules; their docs are the doc fragments of the same names."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible.module_utils.basic import env_fallback
+
+# Same option names as kubernetes.core, so an inventory written for it works here too.
+K8S_AUTH_ARG_SPEC = dict(
+    kubeconfig=dict(type="path", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
+    context=dict(type="str"),
+    host=dict(type="str"),
+    api_key=dict(type="str", no_log=True),
+    validate_certs=dict(type="bool", aliases=["verify_ssl"]),
+    ca_cert=dict(type="path", aliases=["ssl_ca_cert"]),
+    api_timeout=dict(type="int", default=30),
+)
+
+# community.postgresql's names, except the CA file, because ca_cert is the Kubernetes CA here.
+DB_ARG_SPEC = dict(
+    login_host=dict(type="str", aliases=["db_host"]),
+    port=dict(type="int", aliases=["login_port"]),
+    db=dict(type="str", aliases=["login_db"]),
+    login_user=dict(type="str", aliases=["db_user"]),
+    login_password=dict(type="str", no_log=True, aliases=["db_password"]),
+    ssl_mode=dict(type="str", default="prefer",
+                  choices=["allow", "disable", "prefer", "require", "verify-ca", "verify-full"]),
+    ssl_rootcert=dict(type="path"),
+    connect_timeout=dict(type="int", default=10),
+    statement_timeout=dict(type="int", default=15),
+    db_secret=dict(type="str", no_log=False),
+)
+
+
+def k8s_auth_spec():
+    return copy.deepcopy(K8S_AUTH_ARG_SPEC)
+
+
+def db_spec(db_secret_default=None):
+    spec = copy.deepcopy(DB_ARG_SPEC)
+    if db_secret_default:
+        spec["db_secret"]["default"] = db_secret_default
+    return spec

@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: kas.fleet_manager contributors
+# Apache License 2.0 (see LICENSE)
+"""The fleet manager's PostgreSQL database: connection details (options, or the kas-fleet-manager-rds
+secret as the runbook says), a READ ONLY connection with a statement timeout, and FleetError for every
+failure. Messages never carry the password.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import tempfile
+import traceback
+
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
+
+PSYCOPG2_IMPORT_ERROR = None
+try:
+    import psycopg2
+    import psycopg2.extensions
+    import psycopg2.extras
+    from psycopg2 import sql  # pylint: disable=unused-import  (re-exported for the modules that compose SQL)
+    HAS_PSYCOPG2 = True
+except ImportError:
+    HAS_PSYCOPG2 = False
+    PSYCOPG2_IMPORT_ERROR = traceback.format_exc()
+
+DEFAULT_DB_NAME = "kas-fleet-manager"
+# Keys of upstream's kas-fleet-manager-rds secret (templates/secrets-template.yml).
+SECRET_KEYS = {"host": "db.host", "port": "db.port", "dbname": "db.name", "user": "db.user",
+               "password": "db.password", "ca_cert": "db.ca_cert"}
+
+
+def require_psycopg2(module):
+    if not HAS_PSYCOPG2:
+        from ansible.module_utils.basic import missing_required_lib
+        module.fail_json(msg=missing_required_lib("psycopg2-binary"), exception=PSYCOPG2_IMPORT_ERROR)
+
+
+def wanted(params):
+    """True when the options ask for a database connection at all."""
+    return bool(params.get("login_host") or params.get("db_secret"))
+
+
+def resolve(params, kube=None, namespace=None):
+    """Connection settings from the options, filling gaps from the db_secret when one is named.
+
+    Returns (settings, source) where source says where they came from (``options`` or ``secret NS/NAME``).
+    """
+    settings = {"host": params.get("login_host"), "port": params.get("port"), "dbname": params.get("db"),
+                "user": params.get("login_user"), "password": params.get("login_password"), "ca_cert": None}
+    source = "options"
+    if not params.get("login_host") and params.get("db_secret"):
+        if kube is None or not namespace:
+            raise FleetError("db_secret %s needs Kubernetes access and a namespace to be read" % params["db_secret"])
+        data = kube.read_secret_data(namespace, params["db_secret"])
+        missing = [SECRET_KEYS[k] for k in ("host", "user", "password") if not data.get(SECRET_KEYS[k])]
+        if missing:
+            raise FleetError("secret %s/%s lacks the key(s) %s that a database login needs"
+                             % (namespace, params["db_secret"], ", ".join(missing)))
+        for key, secret_key in SECRET_KEYS.items():
+            if settings.get(key) in (None, "") and data.get(secret_key):
+                settings[key] = data[secret_key]
+        source = "secret %s/%s" % (namespace, params["db_secret"])
+    if not settings["host"]:
+        raise FleetError("no database to connect to: give login_host (with login_user and login_password) "
+                         "or db_secret")
+    if not settings["user"]:
+        raise FleetError("login_user is required with login_host")
+    try:
+        settings["port"] = int(settings["port"] or 5432)
+    except ValueError:
+        raise FleetError("database port %r is not a number" % settings["port"])
+    settings["dbname"] = settings["dbname"] or DEFAULT_DB_NAME
+    return settings, source
+
+
+def connect(settings, params):
+    """A read-only connection (every transaction READ ONLY) with statement_timeout set.
+
+    The caller closes it. A CA certificate from the secret is written to a private temp file for libpq
+    and removed once the connection is made.
+    """
+    kwargs = dict(host=settings["host"], port=settings["port"], dbname=settings["dbname"], user=settings["user"],
+                  password=settings["password"] or "", sslmode=params.get("ssl_mode") or "prefer",
+                  connect_timeout=params.get("connect_timeout") or 10,
+                  application_name="kas.fleet_manager",
+                  options="-c statement_timeout=%d" % (int(params.get("statement_timeout") or 15) * 1000))
+    ca_file = None
+    if params.get("ssl_rootcert"):
+        kwargs["sslrootcert"] = params["ssl_rootcert"]
+    elif settings.get("ca_cert"):
+        fd, ca_file = tempfile.mkstemp(prefix="kas-db-ca-", suffix=".pem")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(settings["ca_cert"])
+        kwargs["sslrootcert"] = ca_file
+    where = "database %s at %s:%s as %s" % (settings["dbname"], settings["host"], settings["port"], settings["user"])
+    try:
+        conn = psycopg2.connect(**kwargs)
+        conn.set_session(readonly=True, autocommit=False)
+    except psycopg2.Error as exc:
+        raise FleetError("cannot connect to %s: %s" % (where, scrub(exc, settings)))
+    finally:
+        if ca_file:
+            os.unlink(ca_file)
+    return conn
+
+
+def scrub(exc, settings):
+    """The driver's message, first line only, with the password removed should it ever appear."""
+    text = (getattr(exc, "pgerror", None) or str(exc) or type(exc).__name__).strip()
+    text = text.splitlines()[0] if text else type(exc).__name__
+    if settings.get("password"):
+        text = text.replace(settings["password"], "********")
+    return text
+
+
+def query(conn, statement, args=None, settings=None, what="run a query"):
+    """Rows (as dicts) of one statement; FleetError on timeout or SQL error, with the transaction rolled back."""
+    try:
+        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute(statement, args)
+            return [dict(row) for row in cur.fetchall()]
+    except psycopg2.extensions.QueryCanceledError:
+        conn.rollback()
+        raise FleetError("cannot %s: the query ran past statement_timeout" % what)
+    except psycopg2.Error as exc:
+        conn.rollback()
+        raise FleetError("cannot %s: %s" % (what, scrub(exc, settings or {})))

@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: kas.fleet_manager contributors
+# Apache License 2.0 (see LICENSE)
+"""The collection's one exception type, and the wrapper that turns it into fail_json."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class FleetError(Exception):
+    """A failure the user can act on: ``msg`` says what was tried and how to fix it; never a secret.
+
+    ``details`` are extra, secret-free keys returned alongside ``msg`` by ``fail_json`` (for example the
+    HTTP status the API answered), so a playbook can branch on them.
+    """
+
+    def __init__(self, msg, **details):
+        super(FleetError, self).__init__(msg)
+        self.msg = msg
+        self.details = details
+
+
+def run_module(module, service, *args):
+    """Call ``service(module, *args)`` and exit with its result dict, or fail with a FleetError's message.
+
+    User errors (FleetError) end in ``fail_json`` without a traceback; anything else is a bug and keeps its
+    traceback for ``-vvv``.
+    """
+    try:
+        result = service(module, *args)
+    except FleetError as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+    result.setdefault("changed", False)
+    module.exit_json(**result)
