@@ -1,0 +1,88 @@
+"""fleet-lab: the runbook's world on this machine.
+
+  fleet-lab up --scenario NAME_OR_PATH [--state-dir DIR] [--clusters N --kafkas N --log-kb N]
+  fleet-lab status | scenarios | scenario NAME_OR_PATH | integration-config | down   [--state-dir DIR]
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import yaml
+
+from fleet_lab import scenario as scenario_mod
+from fleet_lab.lab import Lab, LabError
+
+DEFAULT_STATE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                 ".work", "lab")
+
+
+def _volume(args):
+    volume = {}
+    for key, attr in (("clusters", "clusters"), ("kafka_requests", "kafkas"), ("log_kb_per_pod", "log_kb")):
+        value = getattr(args, attr, None)
+        if value is not None:
+            volume[key] = value
+    return volume or None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="fleet-lab", description=__doc__.splitlines()[0])
+    parser.add_argument("--state-dir", default=os.environ.get("FLEET_LAB_STATE_DIR", DEFAULT_STATE_DIR),
+                        help="where the lab keeps its state (default: .work/lab in the project)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start every component with a scenario")
+    switch = sub.add_parser("scenario", help="switch the running lab to another scenario")
+    for p in (up, switch):
+        p.add_argument("--scenario" if p is up else "name", default="healthy" if p is up else None,
+                       help="a shipped scenario name or a path to a scenario YAML file")
+        p.add_argument("--clusters", type=int, help="filler ready clusters (volume)")
+        p.add_argument("--kafkas", type=int, help="filler ready kafka requests (volume)")
+        p.add_argument("--log-kb", type=int, help="KB of log per pod (volume)")
+    sub.add_parser("status", help="what runs, where")
+    sub.add_parser("scenarios", help="list shipped scenarios: section and expected decision")
+    sub.add_parser("integration-config", help="print the vars ansible-test passes to integration targets")
+    sub.add_parser("inventory", help="print the path of the lab's Ansible inventory")
+    sub.add_parser("down", help="stop exactly what up started")
+    args = parser.parse_args(argv)
+    lab = Lab(args.state_dir)
+    try:
+        if args.command == "up":
+            start = time.monotonic()
+            Lab.up(args.state_dir, args.scenario, volume=_volume(args))
+            status = lab.status()
+            print("fleet-lab: up in %.1f s, scenario %s, namespace %s" % (time.monotonic() - start,
+                                                                         status["scenario"], status["namespace"]))
+            _print_status(status)
+            print("  source %s/env.sh   # kubectl, psql" % lab.state_dir)
+        elif args.command == "scenario":
+            start = time.monotonic()
+            loaded = lab.switch(args.name, volume=_volume(args))
+            print("fleet-lab: scenario %s loaded in %.1f s (expected decision: %s)"
+                  % (loaded["name"], time.monotonic() - start, loaded["expected"]["decision"]))
+        elif args.command == "status":
+            status = lab.status()
+            print(json.dumps(status, indent=2))
+            return 0 if status["components"] and all(c["alive"] for c in status["components"].values()) else 3
+        elif args.command == "scenarios":
+            for name in scenario_mod.available():
+                s = scenario_mod.load(name)
+                print("%-34s %-32s %s" % (name, s["section"], s["expected"]["decision"]))
+                print("    %s" % " ".join(s["description"].split()))
+        elif args.command == "integration-config":
+            sys.stdout.write(yaml.safe_dump(lab.integration_vars(), default_flow_style=False))
+        elif args.command == "inventory":
+            print(lab.inventory)
+        elif args.command == "down":
+            lab.down()
+            print("fleet-lab: down (%s)" % lab.state_dir)
+    except (LabError, scenario_mod.ScenarioError, FileNotFoundError) as exc:
+        print("fleet-lab: %s" % exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+def _print_status(status):
+    for key in ("kubernetes", "postgres", "prometheus", "sentry", "sink"):
+        print("  %-11s %s" % (key, status[key]))

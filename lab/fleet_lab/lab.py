@@ -1,0 +1,338 @@
+"""``Lab``: bring the whole lab up, switch its scenario, and take it down. The CLI and the pytest fixtures
+both use this class, so they start and stop exactly the same things.
+
+Order of ``up``: PostgreSQL (a real server, needed for the secret the API serves), Prometheus (backfilled),
+then the service daemon (Kubernetes API, Sentry, sink), then the database seed. One ``now`` is chosen per
+scenario load and shared by every component, so pod logs, database idle times and metrics agree.
+"""
+import datetime
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import yaml
+
+from fleet_lab import scenario as scenario_mod
+from fleet_lab import state
+
+GRAFANA_STAGE = "https://grafana.stage.devshift.net/d/Tbw1EgoMz/kas-fleet-manager-slos?orgId=1"
+SENTRY_ORG = "app-sre"
+SENTRY_PROJECT = "kas-fleet-manager"
+
+
+class LabError(RuntimeError):
+    """The lab cannot do what was asked; the message says why."""
+
+
+def _utcnow():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _alive(pid):
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of ours is not alive
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class Lab(object):
+    def __init__(self, state_dir):
+        self.state_dir = os.path.abspath(state_dir)
+
+    # -- properties read from lab.json ------------------------------------------------------------
+    @property
+    def info(self):
+        return state.read(self.state_dir)
+
+    @property
+    def kubeconfig(self):
+        return os.path.join(self.state_dir, "kubeconfig")
+
+    @property
+    def inventory(self):
+        return os.path.join(self.state_dir, "inventory.yml")
+
+    @property
+    def namespace(self):
+        return self.info["namespace"]
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    @classmethod
+    def up(cls, state_dir, scenario="healthy", volume=None, timeout=30):
+        from fleet_lab import postgres, prometheus
+
+        lab = cls(state_dir)
+        os.makedirs(lab.state_dir, exist_ok=True)
+        if state.exists(lab.state_dir) and lab.running():
+            raise LabError("a lab is already running with state dir %s (fleet-lab down first)" % lab.state_dir)
+        loaded = scenario_mod.load(scenario, volume=volume)
+        now = _utcnow()
+        info = {
+            "state_dir": lab.state_dir,
+            "scenario": {"name": loaded["name"], "path": loaded["path"], "volume": volume},
+            "namespace": loaded["namespace"],
+            "environment": loaded["environment"],
+            "now": now.isoformat(),
+            "sentry": {"token": secrets.token_hex(16), "org": SENTRY_ORG, "project": SENTRY_PROJECT},
+            "pagerduty_routing_key": secrets.token_hex(16),
+            "started": {},
+        }
+        state.write(lab.state_dir, info)
+        try:
+            pg = postgres.Postgres(lab.state_dir)
+            info["db"] = pg.start()
+            info["started"]["postgres"] = info["db"].get("pid")
+            state.write(lab.state_dir, info)
+
+            prom = prometheus.Prometheus(lab.state_dir)
+            if prom.available:
+                prom.load_scenario(loaded, now)
+                info["prometheus"] = dict(prom.start(), available=True)
+                info["started"]["prometheus"] = info["prometheus"].get("pid")
+            else:
+                info["prometheus"] = {"available": False, "reason": prom.reason, "url": None}
+            state.write(lab.state_dir, info)
+
+            info["daemon"] = lab._start_daemon(timeout)
+            info["started"]["daemon"] = info["daemon"]["pid"]
+            state.write(lab.state_dir, info)
+
+            pg.seed(loaded, now, pods=loaded["pods"])
+            lab._write_client_files(info, loaded)
+        except BaseException:
+            lab.down(quiet=True)
+            raise
+        return lab
+
+    def _start_daemon(self, timeout):
+        daemon_file = os.path.join(self.state_dir, "daemon.json")
+        if os.path.exists(daemon_file):
+            os.unlink(daemon_file)
+        log = open(os.path.join(self.state_dir, "daemon.out"), "ab")
+        env = dict(os.environ)
+        lab_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env["PYTHONPATH"] = lab_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        proc = subprocess.Popen([sys.executable, "-m", "fleet_lab.daemon", "--state-dir", self.state_dir],
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+                                start_new_session=True, close_fds=True)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.path.exists(daemon_file):
+                with open(daemon_file) as handle:
+                    described = json.load(handle)
+                if "error" in described:
+                    raise LabError("the lab daemon failed to start: %s (see %s/daemon.log)"
+                                   % (described["error"], self.state_dir))
+                return described
+            if proc.poll() is not None:
+                raise LabError("the lab daemon exited with %s (see %s/daemon.out)" % (proc.returncode, self.state_dir))
+            time.sleep(0.05)
+        proc.kill()
+        raise LabError("the lab daemon did not start within %s s" % timeout)
+
+    def switch(self, scenario, volume=None):
+        """Reseed every component with another scenario, keeping ports and credentials."""
+        from fleet_lab import postgres, prometheus
+
+        info = self.info
+        if not self.running():
+            raise LabError("no lab is running with state dir %s" % self.state_dir)
+        loaded = scenario_mod.load(scenario, volume=volume)
+        now = _utcnow()
+        info["scenario"] = {"name": loaded["name"], "path": loaded["path"], "volume": volume}
+        info["namespace"] = loaded["namespace"]
+        info["environment"] = loaded["environment"]
+        info["now"] = now.isoformat()
+        state.write(self.state_dir, info)
+        self._admin("/_lab/scenario", {"path": loaded["path"], "volume": volume, "now": info["now"]})
+        postgres.Postgres(self.state_dir).seed(loaded, now, pods=loaded["pods"])
+        if info.get("prometheus", {}).get("available"):
+            prom = prometheus.Prometheus(self.state_dir)
+            described = prom.switch(loaded, now)
+            if described:
+                info["prometheus"].update(described)
+                info["started"]["prometheus"] = described.get("pid", info["started"].get("prometheus"))
+        state.write(self.state_dir, info)
+        self._write_client_files(info, loaded)
+        return loaded
+
+    def down(self, quiet=False):
+        """Stop exactly what ``up`` started (by the PIDs it recorded) and check nothing is left."""
+        from fleet_lab import postgres, prometheus
+
+        if not state.exists(self.state_dir):
+            if quiet:
+                return []
+            raise LabError("no lab state in %s" % self.state_dir)
+        info = self.info
+        started = info.get("started", {})
+        pid = started.get("daemon")
+        if _alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            _wait_gone(pid, 5)
+        if started.get("prometheus"):
+            prometheus.stop(self.state_dir)
+        if started.get("postgres"):
+            postgres.stop(self.state_dir)
+        left = [name for name, pid in started.items() if _alive(pid)]
+        for name in left:
+            os.kill(started[name], signal.SIGKILL)
+            _wait_gone(started[name], 5)
+        left = [name for name, pid in started.items() if _alive(pid)]
+        info["started"] = {}
+        info["stopped_at"] = _utcnow().isoformat()
+        state.write(self.state_dir, info)
+        if left and not quiet:
+            raise LabError("could not stop: %s" % ", ".join(left))
+        return left
+
+    def running(self):
+        started = self.info.get("started", {})
+        return bool(started) and all(_alive(pid) for pid in started.values())
+
+    def status(self):
+        info = self.info
+        components = {name: {"pid": pid, "alive": _alive(pid)} for name, pid in info.get("started", {}).items()}
+        return {
+            "state_dir": self.state_dir,
+            "scenario": info["scenario"]["name"],
+            "namespace": info["namespace"],
+            "components": components,
+            "kubernetes": info.get("daemon", {}).get("kube", {}).get("url"),
+            "postgres": "%s:%s" % (info["db"]["host"], info["db"]["port"]) if info.get("db") else None,
+            "prometheus": info.get("prometheus", {}).get("url") or "unavailable: %s" % info.get(
+                "prometheus", {}).get("reason"),
+            "sentry": info.get("daemon", {}).get("sentry_url"),
+            "sink": info.get("daemon", {}).get("sink_url"),
+        }
+
+    # -- helpers for tests ------------------------------------------------------------------------
+    def _admin(self, path, body=None):
+        url = self.info["daemon"]["admin_url"] + path
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"},
+                                     method="POST" if data is not None else "GET")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return json.load(resp)
+        except urllib.error.HTTPError as exc:
+            raise LabError("lab daemon: %s" % exc.read().decode(errors="replace"))
+
+    def sink_received(self):
+        with urllib.request.urlopen(self.info["daemon"]["sink_url"] + "/_lab/received", timeout=10) as resp:
+            return json.load(resp)
+
+    def sink_incidents(self):
+        with urllib.request.urlopen(self.info["daemon"]["sink_url"] + "/_lab/incidents", timeout=10) as resp:
+            return json.load(resp)
+
+    def sink_clear(self):
+        req = urllib.request.Request(self.info["daemon"]["sink_url"] + "/_lab/received", method="DELETE")
+        with urllib.request.urlopen(req, timeout=10):
+            pass
+
+    def host_vars(self):
+        """Every variable the runbook playbooks need for the lab's one fleet environment."""
+        info = self.info
+        daemon = info["daemon"]
+        sink = daemon["sink_url"]
+        routing_key = info["pagerduty_routing_key"]
+        return {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "kas_fleet_environment": info["environment"],
+            "kas_fleet_namespace": info["namespace"],
+            "kas_fleet_deployment": "kas-fleet-manager",
+            "kas_fleet_k8s_auth": {"kubeconfig": self.kubeconfig},
+            "kas_fleet_db_secret": "kas-fleet-manager-rds",
+            "kas_fleet_prometheus_url": info.get("prometheus", {}).get("url") or "",
+            "kas_fleet_grafana_dashboard_url": GRAFANA_STAGE,
+            "kas_fleet_sentry_url": daemon["sentry_url"],
+            "kas_fleet_sentry_org": info["sentry"]["org"],
+            "kas_fleet_sentry_project": info["sentry"]["project"],
+            "kas_fleet_sentry_token": info["sentry"]["token"],
+            "kas_fleet_escalation_routes": {
+                "ocm_support": {"type": "pagerduty", "url": sink + "/v2/enqueue", "routing_key": routing_key},
+                "data_plane": {"type": "slack", "url": sink + "/slack/mk-sre"},
+                "control_plane": {"type": "pagerduty", "url": sink + "/v2/enqueue", "routing_key": routing_key},
+            },
+        }
+
+    def integration_vars(self):
+        info = self.info
+        db = info["db"]
+        return {
+            "lab_state_dir": self.state_dir,
+            "lab_kubeconfig": self.kubeconfig,
+            "lab_kube_url": info["daemon"]["kube"]["url"],
+            "lab_namespace": info["namespace"],
+            "lab_db_host": db["host"],
+            "lab_db_port": db["port"],
+            "lab_db_name": db["dbname"],
+            "lab_db_user": db["runbook"]["user"],
+            "lab_db_password": db["runbook"]["password"],
+            "lab_prometheus_url": info.get("prometheus", {}).get("url") or "",
+            "lab_sentry_url": info["daemon"]["sentry_url"],
+            "lab_sentry_token": info["sentry"]["token"],
+            "lab_sink_url": info["daemon"]["sink_url"],
+            "lab_inventory": self.inventory,
+            "lab_cli": "env PYTHONPATH=%s %s -m fleet_lab --state-dir %s" % (
+                os.path.dirname(os.path.dirname(os.path.abspath(__file__))), sys.executable, self.state_dir),
+        }
+
+    def _write_client_files(self, info, loaded):
+        host = "lab-%s" % info["environment"]
+        inventory = {"all": {"children": {"fleet_environments": {"hosts": {host: self.host_vars()}}}}}
+        with open(self.inventory + ".tmp", "w") as handle:
+            handle.write("# Written by fleet-lab for scenario %s; one host per fleet environment.\n" % loaded["name"])
+            yaml.safe_dump(inventory, handle, default_flow_style=False, sort_keys=False)
+        os.chmod(self.inventory + ".tmp", 0o600)
+        os.replace(self.inventory + ".tmp", self.inventory)
+        db = info["db"]
+        env = [
+            "# source this file to point kubectl, psql and the runbook at the lab (scenario %s)" % loaded["name"],
+            "export KUBECONFIG=%s" % self.kubeconfig,
+            "export K8S_AUTH_KUBECONFIG=%s" % self.kubeconfig,
+            "export KAS_LAB_NAMESPACE=%s" % info["namespace"],
+            "export KAS_LAB_INVENTORY=%s" % self.inventory,
+            "export PGHOST=%s PGPORT=%s PGDATABASE=%s PGUSER=%s" % (db["host"], db["port"], db["dbname"],
+                                                                  db["runbook"]["user"]),
+            "export PGPASSFILE=%s" % os.path.join(self.state_dir, "pgpass"),
+            "export KAS_LAB_PROMETHEUS_URL=%s" % (info.get("prometheus", {}).get("url") or ""),
+        ]
+        with open(os.path.join(self.state_dir, "pgpass"), "w") as handle:
+            handle.write("%s:%s:%s:%s:%s\n" % (db["host"], db["port"], db["dbname"], db["runbook"]["user"],
+                                               db["runbook"]["password"]))
+        os.chmod(os.path.join(self.state_dir, "pgpass"), 0o600)
+        with open(os.path.join(self.state_dir, "env.sh"), "w") as handle:
+            handle.write("\n".join(env) + "\n")
+
+
+def _wait_gone(pid, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(pid):
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+
+
+def remove_state(state_dir):
+    shutil.rmtree(state_dir, ignore_errors=True)

@@ -1,0 +1,225 @@
+"""Scenario files: one YAML document seeds every lab component for one incident.
+
+The format is documented in lab/SCENARIOS.md. ``load(name_or_path, volume=None)`` returns a plain dict with
+every default filled in and every key checked, so components never guess. Pod names are derived here, once,
+so the Kubernetes API, the leader leases in the database and the Prometheus series agree on them.
+"""
+import copy
+import hashlib
+import os
+
+import yaml
+
+SCENARIO_DIR = os.path.join(os.path.dirname(__file__), "scenarios")
+
+SECTIONS = (
+    "none",
+    "fleet_manager_down",
+    "availability",
+    "latency",
+    "osd_provisioning_latency",
+    "osd_provisioning_correctness",
+    "kafka_provisioning_latency",
+    "kafka_provisioning_correctness",
+    "kafka_deletion_correctness",
+)
+DECISIONS = (
+    "healthy",
+    "restart_pods",
+    "start_pods",
+    "scale_up",
+    "escalate_ocm",
+    "escalate_data_plane",
+    "escalate_control_plane",
+)
+POD_STATES = ("running", "crashloop", "image_pull", "pending", "not_ready")
+ERROR_CATEGORIES = ("manager_api", "ocm", "kafka", "database", "other")
+ACCESS_RESOURCES = ("pods", "pods/log", "deployments", "deployments/scale", "replicasets", "events", "secrets")
+ALL_WORKERS_DEFAULT = ("ClusterManager", "KafkaManager", "AcceptedKafkaManager", "PreparingKafkaManager",
+                       "ProvisioningKafkaManager", "ReadyKafkaManager", "DeletingKafkaManager",
+                       "CleanupClustersManager", "DeprovisioningClustersManager",
+                       "DynamicScaleUpManager", "DynamicScaleDownManager")
+
+DEFAULTS = {
+    "name": None,
+    "description": "",
+    "section": "none",
+    "expected": {"decision": "healthy", "rule": ""},
+    "environment": "stage",
+    "namespace": "kas-fleet-manager-stage",
+    "volume": {"clusters": 3, "kafka_requests": 12, "log_kb_per_pod": 64},
+    "deployment": {
+        "present": True,
+        "name": "kas-fleet-manager",
+        "replicas": 3,
+        "image": "quay.io/app-sre/kas-fleet-manager:9b598c7",
+    },
+    "pods": None,
+    "events": [],
+    "database": {"clusters": [], "kafka_requests": [], "leader_leases": None},
+    "metrics": {
+        "available": True,
+        "history_hours": 6,
+        "request_rate": 20.0,
+        "error_ratio": 0.002,
+        "latency_under_100ms": 0.95,
+        "latency_under_1s": 0.998,
+        "cpu_usage_cores": 0.15,
+        "memory_bytes": 350 * 1024 * 1024,
+        "kafka_create_seconds_p90": 420,
+        "kafka_create_success_ratio": 1.0,
+        "kafka_delete_success_ratio": 1.0,
+        "up": True,
+        "incident_minutes": None,
+    },
+    "sentry": {"issues": []},
+    "access": {"denied": []},
+    # What the lab does when the runbook acts: does a rollout restart (or a scale-up) clear the symptom?
+    "remediation": {"restart_clears": True, "scale_clears": True},
+}
+
+POD_DEFAULTS = {
+    "state": "running",
+    "restarts": 0,
+    "leads": [],
+    "lost": [],
+    "worker_prefix": "current",
+    "errors": {},
+    "log_lines": [],
+    "previous_log_lines": [],
+}
+
+# object: {kind: Deployment} (the scenario's deployment), {kind: Pod, pod: <index>}, or {kind: K, name: N}.
+EVENT_DEFAULTS = {"type": "Normal", "reason": "", "message": "", "object": None, "count": 1, "age_minutes": 5}
+ROW_DEFAULTS = {"count": 1, "idle_minutes": 1, "deleted": False}
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used; the message says which key and why."""
+
+
+def _merge(base, override, path):
+    if override is None:
+        return copy.deepcopy(base)
+    if not isinstance(base, dict) or not base:
+        # An empty default mapping (pods[].errors) is open: any keys, checked by the caller.
+        return copy.deepcopy(override)
+    if not isinstance(override, dict):
+        raise ScenarioError("%s: expected a mapping, got %r" % (path, override))
+    unknown = set(override) - set(base)
+    if unknown:
+        raise ScenarioError("%s: unknown key(s) %s (known: %s)" % (path, ", ".join(sorted(unknown)),
+                                                                    ", ".join(sorted(base))))
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(base[key], dict) and value is not None:
+            out[key] = _merge(base[key], value, "%s.%s" % (path, key))
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def available():
+    """Names of the scenarios shipped with the lab, sorted."""
+    return sorted(f[:-4] for f in os.listdir(SCENARIO_DIR) if f.endswith(".yml") and not f.startswith("_"))
+
+
+def resolve_path(name_or_path):
+    if os.path.sep in name_or_path or name_or_path.endswith((".yml", ".yaml")):
+        path = name_or_path
+    else:
+        path = os.path.join(SCENARIO_DIR, name_or_path + ".yml")
+    if not os.path.isfile(path):
+        raise ScenarioError("no scenario %r (shipped: %s; or give a path to a YAML file)"
+                            % (name_or_path, ", ".join(available())))
+    return path
+
+
+def load(name_or_path, volume=None):
+    """Load, default and validate a scenario. ``volume`` overrides ``volume`` keys (benchmarks)."""
+    path = resolve_path(name_or_path)
+    with open(path) as handle:
+        raw = yaml.safe_load(handle) or {}
+    if not isinstance(raw, dict):
+        raise ScenarioError("%s: a scenario is a mapping" % path)
+    scenario = _merge(DEFAULTS, raw, "scenario")
+    if volume:
+        scenario["volume"] = _merge(scenario["volume"], volume, "volume")
+    scenario["name"] = scenario["name"] or os.path.splitext(os.path.basename(path))[0]
+    scenario["path"] = os.path.abspath(path)
+    _validate(scenario)
+    _derive(scenario)
+    return scenario
+
+
+def _validate(s):
+    if s["section"] not in SECTIONS:
+        raise ScenarioError("section %r is not one of %s" % (s["section"], ", ".join(SECTIONS)))
+    if s["expected"]["decision"] not in DECISIONS:
+        raise ScenarioError("expected.decision %r is not one of %s" % (s["expected"]["decision"], ", ".join(DECISIONS)))
+    for denied in s["access"]["denied"]:
+        if denied not in ACCESS_RESOURCES:
+            raise ScenarioError("access.denied %r is not one of %s" % (denied, ", ".join(ACCESS_RESOURCES)))
+    if s["pods"] is not None and not isinstance(s["pods"], list):
+        raise ScenarioError("pods: expected a list")
+
+
+def _derive(s):
+    """Fill pods and rows with their defaults and give pods their names."""
+    dep = s["deployment"]
+    if s["pods"] is None:
+        s["pods"] = [{} for _ in range(dep["replicas"] if dep["present"] else 0)]
+        if s["pods"]:
+            s["pods"][0]["leads"] = list(ALL_WORKERS_DEFAULT)
+    pods = []
+    for i, pod in enumerate(s["pods"]):
+        pod = _merge(POD_DEFAULTS, pod, "pods[%d]" % i)
+        if pod["state"] not in POD_STATES:
+            raise ScenarioError("pods[%d].state %r is not one of %s" % (i, pod["state"], ", ".join(POD_STATES)))
+        for cat in pod["errors"]:
+            if cat not in ERROR_CATEGORIES:
+                raise ScenarioError("pods[%d].errors: %r is not one of %s" % (i, cat, ", ".join(ERROR_CATEGORIES)))
+        pods.append(pod)
+    # ReplicaSet hash and pod suffixes are derived from the scenario name, so they are stable across runs.
+    digest = hashlib.sha256(s["name"].encode()).hexdigest()
+    s["replicaset_hash"] = _kube_suffix(digest[:10], 10)
+    for i, pod in enumerate(pods):
+        pod["name"] = "%s-%s-%s" % (dep["name"], s["replicaset_hash"], _kube_suffix(digest[10 + 5 * i:], 5))
+    s["pods"] = pods
+    events = []
+    for i, event in enumerate(s["events"]):
+        event = _merge(EVENT_DEFAULTS, event, "events[%d]" % i)
+        obj = event["object"] or {"kind": "Deployment"}
+        if obj.get("kind") == "Pod" and "pod" in obj:
+            if not 0 <= obj["pod"] < len(pods):
+                raise ScenarioError("events[%d].object.pod: no pod %r (the scenario has %d)" % (i, obj["pod"], len(pods)))
+            obj = {"kind": "Pod", "name": pods[obj["pod"]]["name"]}
+        elif obj.get("kind") == "Deployment" and "name" not in obj:
+            obj = {"kind": "Deployment", "name": dep["name"]}
+        elif "name" not in obj:
+            raise ScenarioError("events[%d].object: give name (or pod: <index> for a Pod)" % i)
+        event["object"] = obj
+        events.append(event)
+    s["events"] = events
+    for table in ("clusters", "kafka_requests"):
+        rows = []
+        for i, row in enumerate(s["database"][table]):
+            if "status" not in row:
+                raise ScenarioError("database.%s[%d]: status is required" % (table, i))
+            merged = dict(ROW_DEFAULTS)
+            merged.update(row)
+            rows.append(merged)
+        s["database"][table] = rows
+
+
+_KUBE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def _kube_suffix(seed, length):
+    """Kubernetes-style random suffix (consonants and digits), derived from ``seed``."""
+    n = int(hashlib.sha256(seed.encode()).hexdigest(), 16)
+    out = []
+    for _ in range(length):
+        n, r = divmod(n, len(_KUBE_ALPHABET))
+        out.append(_KUBE_ALPHABET[r])
+    return "".join(out)

@@ -1,0 +1,27 @@
+"""The lab's state dir: ``lab.json`` records what ``up`` started (ports, PIDs, credentials) for the other
+commands; files are written atomically so a reader never sees half a file."""
+import json
+import os
+
+STATE_FILE = "lab.json"
+
+
+def write_json(path, data, mode=0o600):
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def read(state_dir):
+    with open(os.path.join(state_dir, STATE_FILE)) as handle:
+        return json.load(handle)
+
+
+def write(state_dir, data):
+    write_json(os.path.join(state_dir, STATE_FILE), data)
+
+
+def exists(state_dir):
+    return os.path.isfile(os.path.join(state_dir, STATE_FILE))
