@@ -1,0 +1,504 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kas.fleet_manager contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: fleet_pods_info
+short_description: Gather the state of the kas-fleet-manager deployment, its pods and events
+version_added: 0.1.0
+description:
+  - The runbook's first check in the I(Fleet Manager down) and I(availability) sections, "Check
+    Deployments/kas-fleet-manager ... make sure pods are configured and started; make sure pod number is configured
+    to default 3", and "Check cluster event logs ... Search Error/exception events with keywords".
+  - Reads the deployment, its pods and the namespace's events, and names what is wrong as machine-readable
+    C(problems) codes with their evidence.
+  - Read-only; a missing deployment is a problem reported (C(deployment_missing)), not a failure.
+author:
+  - kas.fleet_manager maintainers (@kas-fleet-manager)
+options:
+  namespace:
+    description:
+      - Namespace of the fleet manager, for example C(kas-fleet-manager-stage).
+    type: str
+    required: true
+  deployment:
+    description:
+      - Name of the fleet manager's deployment.
+    type: str
+    default: kas-fleet-manager
+  expected_replicas:
+    description:
+      - The runbook's default number of pods. Fewer configured replicas is the C(replicas_below_default) problem.
+    type: int
+    default: 3
+  event_keywords:
+    description:
+      - Events whose reason or message contains one of these (case-insensitive) are returned even when not of
+        type Warning, as the runbook says to search events with these keywords.
+    type: list
+    elements: str
+    default: ["Kafka Service Fleet Manager", "image", "deployment"]
+  event_since:
+    description:
+      - Only events last seen within this many minutes are returned.
+    type: int
+    default: 60
+  max_events:
+    description:
+      - At most this many events are returned, newest first.
+    type: int
+    default: 20
+extends_documentation_fragment:
+  - kas.fleet_manager.k8s_auth
+  - kas.fleet_manager.attributes.info_module
+"""
+
+EXAMPLES = r"""
+- name: Check Deployments/kas-fleet-manager (runbook, Fleet Manager down)
+  kas.fleet_manager.fleet_pods_info:
+    namespace: kas-fleet-manager-production
+    kubeconfig: /etc/kas-sre/kubeconfig
+  register: fleet
+
+- name: Name every problem found
+  ansible.builtin.debug:
+    msg: "{{ fleet.problems | map(attribute='code') | list }}"
+
+- name: Use a token instead of a kubeconfig, and look at events of the last 3 hours
+  kas.fleet_manager.fleet_pods_info:
+    namespace: kas-fleet-manager-stage
+    host: https://api.stage.example.com:6443
+    api_key: "{{ vault_kas_sre_token }}"
+    ca_cert: /etc/pki/kas/stage-ca.pem
+    event_since: 180
+
+- name: Fail early when no pod is running
+  kas.fleet_manager.fleet_pods_info:
+    namespace: kas-fleet-manager-stage
+  register: fleet
+  failed_when: "'no_pods_running' in (fleet.problems | map(attribute='code'))"
+"""
+
+RETURN = r"""
+healthy:
+  description: True when no problem was found.
+  returned: always
+  type: bool
+  sample: false
+problems:
+  description:
+    - What is wrong, one entry per kind, most severe first. Codes are C(deployment_missing),
+      C(no_pods_running), C(replicas_below_default), C(image_pull_failing), C(crash_looping),
+      C(pods_not_ready), C(rollout_stalled) and C(warning_events).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    code:
+      description: Machine-readable problem code.
+      type: str
+    message:
+      description: The problem in words.
+      type: str
+    evidence:
+      description: The pods, figures or events that show it.
+      type: dict
+  sample:
+    - code: replicas_below_default
+      message: deployment kas-fleet-manager is configured for 1 replica(s), the runbook's default is 3
+      evidence: {desired: 1, expected: 3}
+deployment:
+  description: The deployment's spec and status, or C(exists=false).
+  returned: always
+  type: dict
+  contains:
+    exists:
+      description: Whether the deployment exists.
+      type: bool
+    name:
+      description: Deployment name.
+      type: str
+    desired_replicas:
+      description: spec.replicas.
+      type: int
+    ready_replicas:
+      description: status.readyReplicas (0 when absent).
+      type: int
+    updated_replicas:
+      description: status.updatedReplicas.
+      type: int
+    available_replicas:
+      description: status.availableReplicas.
+      type: int
+    unavailable_replicas:
+      description: status.unavailableReplicas.
+      type: int
+    generation:
+      description: metadata.generation.
+      type: int
+    observed_generation:
+      description: status.observedGeneration.
+      type: int
+    conditions:
+      description: status.conditions (type, status, reason, message, last_update_time).
+      type: list
+      elements: dict
+    rollout_status:
+      description: C(complete), C(progressing) or C(stalled) (Progressing condition ProgressDeadlineExceeded), as
+        C(kubectl rollout status) judges it.
+      type: str
+    rollout_in_progress:
+      description: True while a rollout is progressing.
+      type: bool
+    restarted_at:
+      description: The template's kubectl.kubernetes.io/restartedAt annotation (last rollout restart), or null.
+      type: str
+    images:
+      description: Container images of the pod template, by container name.
+      type: dict
+    selector:
+      description: The label selector the deployment's pods are found with.
+      type: str
+    annotations:
+      description: The deployment's annotations.
+      type: dict
+  sample:
+    exists: true
+    name: kas-fleet-manager
+    desired_replicas: 3
+    ready_replicas: 0
+    rollout_status: stalled
+pods:
+  description: The deployment's pods, by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Pod name.
+      type: str
+    phase:
+      description: status.phase.
+      type: str
+    ready:
+      description: The Ready condition is True.
+      type: bool
+    restarts:
+      description: Sum of the containers' restartCount.
+      type: int
+    waiting_reasons:
+      description: Reasons of containers waiting (CrashLoopBackOff, ImagePullBackOff, ...).
+      type: list
+      elements: str
+    terminated_reasons:
+      description: Reasons of containers' last termination.
+      type: list
+      elements: str
+    containers:
+      description: Per container name, ready, restarts, state, reason, message, last_state_reason, last_exit_code.
+      type: list
+      elements: dict
+    start_time:
+      description: status.startTime.
+      type: str
+    node:
+      description: spec.nodeName.
+      type: str
+  sample:
+    - name: kas-fleet-manager-58f7b8b649-2mgcp
+      phase: Running
+      ready: false
+      restarts: 7
+      waiting_reasons: [CrashLoopBackOff]
+events:
+  description: Warning events and events matching O(event_keywords), newest first, at most O(max_events).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    type:
+      description: Normal or Warning.
+      type: str
+    reason:
+      description: Event reason.
+      type: str
+    message:
+      description: Event message.
+      type: str
+    count:
+      description: How many times it occurred.
+      type: int
+    object:
+      description: involvedObject kind/name.
+      type: str
+    last_seen:
+      description: lastTimestamp (or eventTime).
+      type: str
+    keywords:
+      description: Which O(event_keywords) it matched.
+      type: list
+      elements: str
+  sample:
+    - type: Warning
+      reason: Failed
+      message: 'Failed to pull image "quay.io/app-sre/kas-fleet-manager:0000bad": manifest unknown'
+      count: 14
+      object: Pod/kas-fleet-manager-58f7b8b649-2mgcp
+      keywords: [image]
+events_total:
+  description: How many events matched before O(max_events) cut the list.
+  returned: always
+  type: int
+  sample: 3
+"""
+
+import datetime
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kas.fleet_manager.plugins.module_utils.args import k8s_auth_spec
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError, run_module
+from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import Kube, require_k8s
+
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+IMAGE_PULL_REASONS = ("ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull")
+
+
+def summarize_deployment(dep):
+    """The deployment's figures and rollout state, from the API object (None when missing)."""
+    if dep is None:
+        return {"exists": False}
+    meta, spec, status = dep.get("metadata", {}), dep.get("spec", {}), dep.get("status", {})
+    template = spec.get("template", {})
+    desired = spec.get("replicas", 1)
+    conditions = [{"type": c.get("type"), "status": c.get("status"), "reason": c.get("reason"),
+                   "message": c.get("message"), "last_update_time": c.get("lastUpdateTime")}
+                  for c in status.get("conditions") or []]
+    summary = {
+        "exists": True,
+        "name": meta.get("name"),
+        "desired_replicas": desired,
+        "replicas": status.get("replicas", 0),
+        "ready_replicas": status.get("readyReplicas", 0),
+        "updated_replicas": status.get("updatedReplicas", 0),
+        "available_replicas": status.get("availableReplicas", 0),
+        "unavailable_replicas": status.get("unavailableReplicas", 0),
+        "generation": meta.get("generation"),
+        "observed_generation": status.get("observedGeneration"),
+        "conditions": conditions,
+        "restarted_at": (template.get("metadata", {}).get("annotations") or {}).get(RESTARTED_AT),
+        "images": dict((c.get("name"), c.get("image")) for c in template.get("spec", {}).get("containers", [])),
+        "selector": selector_of(dep),
+        "annotations": meta.get("annotations") or {},
+    }
+    summary["rollout_status"] = rollout_status(summary)
+    summary["rollout_in_progress"] = summary["rollout_status"] == "progressing"
+    return summary
+
+
+def rollout_status(d):
+    """complete, progressing or stalled, judged as ``kubectl rollout status`` does."""
+    if d["generation"] is not None and (d["observed_generation"] or 0) < d["generation"]:
+        return "progressing"
+    for cond in d["conditions"]:
+        if cond["type"] == "Progressing" and cond["reason"] == "ProgressDeadlineExceeded":
+            return "stalled"
+    desired = d["desired_replicas"]
+    if d["updated_replicas"] < desired or d["replicas"] > d["updated_replicas"] or \
+            d["available_replicas"] < d["updated_replicas"]:
+        return "progressing"
+    return "complete"
+
+
+def selector_of(dep):
+    labels = (dep.get("spec", {}).get("selector") or {}).get("matchLabels") or {}
+    return ",".join("%s=%s" % kv for kv in sorted(labels.items()))
+
+
+def summarize_pod(pod):
+    status = pod.get("status", {})
+    containers = []
+    for cs in status.get("containerStatuses") or []:
+        state = cs.get("state") or {}
+        state_name = next(iter(state), None)
+        detail = state.get(state_name) or {}
+        last = (cs.get("lastState") or {}).get("terminated") or {}
+        containers.append({
+            "name": cs.get("name"),
+            "ready": bool(cs.get("ready")),
+            "restarts": cs.get("restartCount", 0),
+            "state": state_name,
+            "reason": detail.get("reason"),
+            "message": detail.get("message"),
+            "last_state_reason": last.get("reason"),
+            "last_exit_code": last.get("exitCode"),
+        })
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+    return {
+        "name": pod["metadata"]["name"],
+        "phase": status.get("phase"),
+        "ready": ready,
+        "restarts": sum(c["restarts"] for c in containers),
+        "waiting_reasons": sorted(set(c["reason"] for c in containers if c["state"] == "waiting" and c["reason"])),
+        "terminated_reasons": sorted(set(c["last_state_reason"] for c in containers if c["last_state_reason"])),
+        "containers": containers,
+        "start_time": status.get("startTime"),
+        "node": pod.get("spec", {}).get("nodeName"),
+        "deleting": bool(pod["metadata"].get("deletionTimestamp")),
+    }
+
+
+def _parse_time(value):
+    if not value:
+        return None
+    try:
+        return datetime.datetime.strptime(value.replace("Z", "+0000").split(".")[0].replace("+0000", ""),
+                                          "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return None
+
+
+def select_events(events, keywords, since_minutes, now=None):
+    """Warning events and keyword matches seen within the window, newest first."""
+    now = now or datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    horizon = now - datetime.timedelta(minutes=since_minutes)
+    lowered = [(k, k.lower()) for k in keywords]
+    picked = []
+    for ev in events:
+        seen = ev.get("lastTimestamp") or ev.get("eventTime") or ev.get("firstTimestamp") or \
+            (ev.get("metadata") or {}).get("creationTimestamp")
+        when = _parse_time(seen)
+        if when is not None and when < horizon:
+            continue
+        text = "%s %s" % (ev.get("reason") or "", ev.get("message") or "")
+        matched = [k for k, low in lowered if low in text.lower()]
+        if ev.get("type") != "Warning" and not matched:
+            continue
+        obj = ev.get("involvedObject") or {}
+        picked.append({
+            "type": ev.get("type"),
+            "reason": ev.get("reason"),
+            "message": ev.get("message"),
+            "count": ev.get("count") or 1,
+            "object": "%s/%s" % (obj.get("kind"), obj.get("name")),
+            "last_seen": seen,
+            "keywords": matched,
+        })
+    picked.sort(key=lambda e: e["last_seen"] or "", reverse=True)
+    return picked
+
+
+def find_problems(deployment, pods, events, expected_replicas):
+    """The runbook's checks over the gathered facts, as problem codes with evidence."""
+    problems = []
+    if not deployment["exists"]:
+        problems.append({"code": "deployment_missing",
+                         "message": "deployment %s does not exist" % deployment.get("name"),
+                         "evidence": {"pods_found": len(pods)}})
+    live = [p for p in pods if not p["deleting"]]
+    ready = [p["name"] for p in live if p["ready"]]
+    if not ready:
+        problems.append({"code": "no_pods_running",
+                         "message": "no pod of the fleet manager is running and ready (%d pod(s) exist)" % len(live),
+                         "evidence": {"pods": [p["name"] for p in live]}})
+    if deployment["exists"] and deployment["desired_replicas"] < expected_replicas:
+        problems.append({"code": "replicas_below_default",
+                         "message": "deployment %s is configured for %d replica(s), the runbook's default is %d"
+                                    % (deployment["name"], deployment["desired_replicas"], expected_replicas),
+                         "evidence": {"desired": deployment["desired_replicas"], "expected": expected_replicas}})
+    pulling = [p["name"] for p in live if set(p["waiting_reasons"]) & set(IMAGE_PULL_REASONS)]
+    if pulling:
+        problems.append({"code": "image_pull_failing",
+                         "message": "%d pod(s) cannot pull their image %s" % (
+                             len(pulling), ", ".join(sorted(set(deployment.get("images", {}).values())))),
+                         "evidence": {"pods": pulling, "images": deployment.get("images", {})}})
+    looping = [p["name"] for p in live if "CrashLoopBackOff" in p["waiting_reasons"]]
+    if looping:
+        problems.append({"code": "crash_looping",
+                         "message": "%d pod(s) are in CrashLoopBackOff" % len(looping),
+                         "evidence": {"pods": looping,
+                                      "restarts": dict((p["name"], p["restarts"]) for p in live
+                                                       if p["name"] in looping)}})
+    not_ready = [p["name"] for p in live if not p["ready"]]
+    if ready and not_ready:
+        problems.append({"code": "pods_not_ready",
+                         "message": "%d of %d pod(s) are not ready" % (len(not_ready), len(live)),
+                         "evidence": {"pods": not_ready}})
+    if deployment["exists"] and deployment["rollout_status"] == "stalled":
+        problems.append({"code": "rollout_stalled",
+                         "message": "the rollout of deployment %s exceeded its progress deadline" % deployment["name"],
+                         "evidence": {"conditions": [c for c in deployment["conditions"]
+                                                     if c["type"] == "Progressing"]}})
+    warnings = [e for e in events if e["type"] == "Warning"]
+    if warnings:
+        problems.append({"code": "warning_events",
+                         "message": "%d warning event(s) in the window, latest: %s: %s"
+                                    % (len(warnings), warnings[0]["reason"], warnings[0]["message"]),
+                         "evidence": {"events": warnings[:5]}})
+    return problems
+
+
+def check_namespace(kube, namespace):
+    """Tell a wrong namespace from a missing deployment. A token that may not read namespace objects (usual for
+    a namespaced role) cannot tell, and the missing deployment is reported as such."""
+    try:
+        kube.read_namespace(namespace)
+    except FleetError as exc:
+        if exc.details.get("status") == 404:
+            raise FleetError("namespace %s not found on %s: check the namespace option (for example "
+                             "kas-fleet-manager-stage or kas-fleet-manager-production)" % (namespace, kube.host),
+                             status=404)
+        if exc.details.get("status") != 403:
+            raise
+
+
+def gather(module):
+    params = module.params
+    kube = Kube(params)
+    namespace = params["namespace"]
+    dep = kube.read_deployment(namespace, params["deployment"])
+    if dep is None:
+        check_namespace(kube, namespace)
+    deployment = summarize_deployment(dep)
+    deployment.setdefault("name", params["deployment"])
+    selector = deployment.get("selector") or "app=%s" % params["deployment"]
+    pods = sorted((summarize_pod(p) for p in kube.list_pods(namespace, selector)), key=lambda p: p["name"])
+    events = select_events(kube.list_events(namespace), params["event_keywords"], params["event_since"])
+    problems = find_problems(deployment, pods, events, params["expected_replicas"])
+    return {
+        "healthy": not problems,
+        "problems": problems,
+        "deployment": deployment,
+        "pods": pods,
+        "events": events[:params["max_events"]],
+        "events_total": len(events),
+    }
+
+
+def main():
+    argument_spec = k8s_auth_spec()
+    argument_spec.update(
+        namespace=dict(type="str", required=True),
+        deployment=dict(type="str", default="kas-fleet-manager"),
+        expected_replicas=dict(type="int", default=3),
+        event_keywords=dict(type="list", elements="str", no_log=False,
+                            default=["Kafka Service Fleet Manager", "image", "deployment"]),
+        event_since=dict(type="int", default=60),
+        max_events=dict(type="int", default=20),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    require_k8s(module)
+    for name in ("expected_replicas", "event_since", "max_events"):
+        if module.params[name] < (0 if name == "expected_replicas" else 1):
+            module.fail_json(msg="%s must be a positive number, got %d" % (name, module.params[name]))
+    run_module(module, gather)
+
+
+if __name__ == "__main__":
+    main()
