@@ -43,10 +43,10 @@ bench: bootstrap ## Benchmarks against a raw kubectl/grep/psql baseline
 	@$(RUN) python bench/run.py
 
 lab-up: bootstrap ## Start the lab in the background (SCENARIO=name), state in .work/lab
-	@$(RUN) python -m fleet_lab up --scenario "$(SCENARIO)" --state-dir .work/lab
+	@$(RUN) python -m fleet_lab --state-dir .work/lab up --scenario "$(SCENARIO)"
 
 lab-down: ## Stop the lab started by lab-up
-	@$(RUN) python -m fleet_lab down --state-dir .work/lab
+	@$(RUN) python -m fleet_lab --state-dir .work/lab down; python -m fleet_lab --state-dir .work/demo-lab down 2>/dev/null || true
 
 clean: ## Remove generated files (keeps .venv)
 	rm -rf .work tests/output

@@ -31,23 +31,29 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="fleet-lab", description=__doc__.splitlines()[0])
     parser.add_argument("--state-dir", default=os.environ.get("FLEET_LAB_STATE_DIR", DEFAULT_STATE_DIR),
                         help="where the lab keeps its state (default: .work/lab in the project)")
+    # --state-dir is accepted before or after the command (fleet-lab --state-dir D up / fleet-lab up --state-dir D).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--state-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="start every component with a scenario")
-    switch = sub.add_parser("scenario", help="switch the running lab to another scenario")
+    up = sub.add_parser("up", parents=[common], help="start every component with a scenario")
+    switch = sub.add_parser("scenario", parents=[common], help="switch the running lab to another scenario")
     for p in (up, switch):
         p.add_argument("--scenario" if p is up else "name", default="healthy" if p is up else None,
                        help="a shipped scenario name or a path to a scenario YAML file")
         p.add_argument("--clusters", type=int, help="filler ready clusters (volume)")
         p.add_argument("--kafkas", type=int, help="filler ready kafka requests (volume)")
         p.add_argument("--log-kb", type=int, help="KB of log per pod (volume)")
-    sub.add_parser("status", help="what runs, where")
-    sub.add_parser("scenarios", help="list shipped scenarios: section and expected decision")
-    sub.add_parser("integration-config", help="print the vars ansible-test passes to integration targets")
-    sub.add_parser("inventory", help="print the path of the lab's Ansible inventory")
-    sub.add_parser("down", help="stop exactly what up started")
+    sub.add_parser("status", parents=[common], help="what runs, where")
+    sub.add_parser("scenarios", parents=[common], help="list shipped scenarios: section and expected decision")
+    sub.add_parser("integration-config", parents=[common], help="print the vars ansible-test passes to integration targets")
+    sub.add_parser("inventory", parents=[common], help="print the path of the lab's Ansible inventory")
+    sub.add_parser("down", parents=[common], help="stop exactly what up started")
     args = parser.parse_args(argv)
     lab = Lab(args.state_dir)
     try:
+        if args.command in ("status", "scenario", "integration-config", "down") and not os.path.isfile(
+                os.path.join(lab.state_dir, "lab.json")):
+            raise LabError("no lab in %s (start one with: fleet-lab up --state-dir %s)" % (lab.state_dir, lab.state_dir))
         if args.command == "up":
             start = time.monotonic()
             Lab.up(args.state_dir, args.scenario, volume=_volume(args))
