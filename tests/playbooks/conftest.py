@@ -1,0 +1,54 @@
+"""Runbook playbooks against the lab: each test module gets its own lab (fleet_lab.pytest_plugin) and runs
+ansible-playbook from the collection copy that scripts/test.sh prepares (ANSIBLE_COLLECTIONS_PATH)."""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "lab"))
+
+pytest_plugins = ["fleet_lab.pytest_plugin"]
+
+SECTION_PLAYBOOK = {
+    "fleet_manager_down": "sop_fleet_manager_down",
+    "availability": "sop_availability",
+    "latency": "sop_latency",
+    "osd_provisioning_latency": "sop_osd_provisioning_latency",
+    "osd_provisioning_correctness": "sop_osd_provisioning_correctness",
+    "kafka_provisioning_latency": "sop_kafka_latency",
+    "kafka_provisioning_correctness": "sop_kafka_provisioning_correctness",
+    "kafka_deletion_correctness": "sop_kafka_deletion_correctness",
+    "none": "sop_triage",
+}
+
+
+class Run(object):
+    def __init__(self, proc, report_dir):
+        self.rc = proc.returncode
+        self.output = proc.stdout + proc.stderr
+        reports = sorted(glob.glob(os.path.join(report_dir, "*.json")), key=os.path.getmtime)
+        self.report = json.load(open(reports[-1])) if reports else None
+        self.report_files = reports
+
+    @property
+    def decision(self):
+        return self.report["decision"]["decision"]
+
+
+@pytest.fixture
+def run_playbook(tmp_path):
+    """Run a collection playbook against a lab's inventory; returns a Run with rc, output and the JSON report."""
+    def run(lab, playbook, *args, extra=None):
+        report_dir = tmp_path / ("reports-%d" % len(list(tmp_path.iterdir())))
+        report_dir.mkdir()
+        cmd = ["ansible-playbook", "-i", lab.inventory, "kas.fleet_manager.%s" % playbook,
+               "-e", "kas_fleet_report_dir=%s" % report_dir]
+        for key, value in (extra or {}).items():
+            cmd += ["-e", json.dumps({key: value})]
+        cmd += list(args)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        return Run(proc, str(report_dir))
+    return run

@@ -1,0 +1,42 @@
+"""Every shipped scenario through the playbook of its runbook section, in recommend mode: the decision is the
+scenario's expected one, the escalation reaches the right team once per incident, and nothing changes."""
+import pytest
+
+from fleet_lab import scenario as scenarios
+
+from conftest import SECTION_PLAYBOOK
+
+CASES = [s for s in scenarios.available()]
+TEAM_ROUTE = {"escalate_ocm": "pagerduty", "escalate_data_plane": "slack", "escalate_control_plane": "pagerduty"}
+
+
+def pods_of(lab):
+    from kubernetes import client, config
+    api = client.CoreV1Api(config.new_client_from_config(lab.kubeconfig))
+    return sorted(p.metadata.name for p in api.list_namespaced_pod(lab.namespace).items)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_section_decides_as_the_runbook_says(fleet_lab, run_playbook, name):
+    loaded = fleet_lab.switch(name)
+    fleet_lab.sink_clear()
+    before = pods_of(fleet_lab)
+    run = run_playbook(fleet_lab, SECTION_PLAYBOOK[loaded["section"]])
+    assert run.rc == 0, run.output[-3000:]
+    expected = loaded["expected"]["decision"]
+    assert run.decision == expected, "%s: %s\n%s" % (name, run.report["decision"], run.output[-2000:])
+    # recommend mode: an action is recommended, never taken
+    assert pods_of(fleet_lab) == before
+    assert all(a["mode"] == "recommended" for a in run.report["actions"])
+    received = fleet_lab.sink_received()
+    if expected.startswith("escalate_") and loaded["section"] != "none":
+        assert [m["kind"] for m in received] == [TEAM_ROUTE[expected]], received
+        assert run.report["escalations"][0]["sent"] is True
+        # A rerun finds the incident open and does not page again.
+        again = run_playbook(fleet_lab, SECTION_PLAYBOOK[loaded["section"]])
+        assert again.decision == expected
+        assert len(fleet_lab.sink_received()) == 1
+    else:
+        assert received == []
+    for path in run.report_files:
+        assert fleet_lab.info["sentry"]["token"] not in open(path).read()
