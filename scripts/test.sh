@@ -58,6 +58,10 @@ run_integration() {
   return "${rc}"
 }
 
+run_extension_tests() {
+  python -m pytest -q -p no:cacheprovider tests/extensions
+}
+
 run_playbook_tests() {
   python -m pytest -q -p no:cacheprovider -n "${JOBS}" tests/playbooks
 }
@@ -78,6 +82,7 @@ case "${what}" in
   lab) step lab run_lab_tests ;;
   integration) step integration run_integration ;;
   playbooks) step playbooks run_playbook_tests ;;
+  extensions) step extensions run_extension_tests ;;
   lint) step lint run_lint ;;
   changelog) step changelog run_changelog ;;
   all)
@@ -85,11 +90,12 @@ case "${what}" in
     step units run_units
     step lab run_lab_tests
     step integration run_integration
-    [ -d tests/playbooks ] && step playbooks run_playbook_tests
+    step playbooks run_playbook_tests
+    step extensions run_extension_tests
     step lint run_lint
     step changelog run_changelog
     ;;
-  *) echo "usage: $0 [all|sanity|units|lab|integration|playbooks|lint|changelog]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|sanity|units|lab|integration|playbooks|extensions|lint|changelog]" >&2; exit 2 ;;
 esac
 
 echo "=== summary"
