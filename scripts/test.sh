@@ -66,6 +66,16 @@ run_playbook_tests() {
   python -m pytest -q -p no:cacheprovider -n "${JOBS}" tests/playbooks
 }
 
+# molecule: the kas_fleet role's converge, idempotence and verify against a lab of its own.
+run_molecule() {
+  local state="${KAS_WORK}/lab-molecule" rc=0
+  python -m fleet_lab down --state-dir "${state}" >/dev/null 2>&1 || true
+  python -m fleet_lab up --scenario osd_no_leader --state-dir "${state}" || return 1
+  (cd "${KAS_COLLECTION_DIR}" && KAS_MOLECULE_INVENTORY="${state}/inventory.yml" molecule test) || rc=1
+  python -m fleet_lab down --state-dir "${state}" || rc=1
+  return "${rc}"
+}
+
 run_lint() {
   (cd "${KAS_COLLECTION_DIR}" && ansible-lint --offline)
 }
@@ -83,6 +93,7 @@ case "${what}" in
   integration) step integration run_integration ;;
   playbooks) step playbooks run_playbook_tests ;;
   extensions) step extensions run_extension_tests ;;
+  molecule) step molecule run_molecule ;;
   lint) step lint run_lint ;;
   changelog) step changelog run_changelog ;;
   all)
@@ -92,10 +103,11 @@ case "${what}" in
     step integration run_integration
     step playbooks run_playbook_tests
     step extensions run_extension_tests
+    step molecule run_molecule
     step lint run_lint
     step changelog run_changelog
     ;;
-  *) echo "usage: $0 [all|sanity|units|lab|integration|playbooks|extensions|lint|changelog]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|sanity|units|lab|integration|playbooks|extensions|molecule|lint|changelog]" >&2; exit 2 ;;
 esac
 
 echo "=== summary"

@@ -298,7 +298,10 @@ class Lab(object):
 
     def _write_client_files(self, info, loaded):
         host = "lab-%s" % info["environment"]
-        inventory = {"all": {"children": {"fleet_environments": {"hosts": {host: self.host_vars()}}}}}
+        # Group fleet_environments holds every environment; a group per environment name (stage) lets an alert
+        # or an AWX survey pick one with `kas_fleet_hosts`.
+        inventory = {"all": {"children": {"fleet_environments": {"hosts": {host: self.host_vars()}},
+                                          info["environment"]: {"hosts": {host: None}}}}}
         with open(self.inventory + ".tmp", "w") as handle:
             handle.write("# Written by fleet-lab for scenario %s; one host per fleet environment.\n" % loaded["name"])
             yaml.safe_dump(inventory, handle, default_flow_style=False, sort_keys=False)
