@@ -137,7 +137,13 @@ def main(argv=None):
         daemon.stop()
         return 1
     state.write_json(os.path.join(args.state_dir, "daemon.json"), daemon.describe())
-    stop.wait()
+    # Upstream's leader election renews each lease every 15 s; without it every leader would look gone a minute in.
+    from fleet_lab import postgres
+    while not stop.wait(15):
+        try:
+            postgres.Postgres(args.state_dir).renew_leases()
+        except Exception:
+            LOG.exception("lease renewal failed")
     daemon.stop()
     return 0
 

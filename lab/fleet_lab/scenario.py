@@ -38,7 +38,8 @@ ACCESS_RESOURCES = ("pods", "pods/log", "deployments", "deployments/scale", "rep
 ALL_WORKERS_DEFAULT = ("ClusterManager", "KafkaManager", "AcceptedKafkaManager", "PreparingKafkaManager",
                        "ProvisioningKafkaManager", "ReadyKafkaManager", "DeletingKafkaManager",
                        "CleanupClustersManager", "DeprovisioningClustersManager",
-                       "DynamicScaleUpManager", "DynamicScaleDownManager")
+                       "DynamicScaleUpManager", "DynamicScaleDownManager", "KafkaRoutesCNAMEManager",
+                       "KafkasRoutesTLSCertificateManager", "PromotionKafkaManager")
 
 DEFAULTS = {
     "name": None,
@@ -69,6 +70,8 @@ DEFAULTS = {
         "kafka_create_seconds_p90": 420,
         "kafka_create_success_ratio": 1.0,
         "kafka_delete_success_ratio": 1.0,
+        "cluster_create_seconds_p90": 2700,
+        "cluster_create_success_ratio": 1.0,
         "up": True,
         "incident_minutes": None,
     },
