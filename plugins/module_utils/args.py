@@ -47,3 +47,20 @@ def db_spec(db_secret_default=None):
     if db_secret_default:
         spec["db_secret"]["default"] = db_secret_default
     return spec
+
+# The HTTP APIs the runbook reads (Prometheus, Thanos, Grafana's datasource proxy, Sentry); docs in the http_api
+# doc fragment. A token is sent as a bearer token; username/password as basic auth; never both.
+HTTP_API_ARG_SPEC = dict(
+    url=dict(type="str", required=True),
+    token=dict(type="str", no_log=True),
+    username=dict(type="str"),
+    password=dict(type="str", no_log=True),
+    validate_certs=dict(type="bool", default=True),
+    ca_cert=dict(type="path"),
+    timeout=dict(type="int", default=30),
+)
+HTTP_API_MUTUALLY_EXCLUSIVE = [["token", "username"]]
+
+
+def http_api_spec():
+    return copy.deepcopy(HTTP_API_ARG_SPEC)
