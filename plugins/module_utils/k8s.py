@@ -63,6 +63,9 @@ def build_client(params):
         config.host = params["host"]
     if params.get("api_key"):
         config.api_key = {"authorization": "Bearer %s" % params["api_key"]}
+        # load_kube_config installs a hook that reloads the kubeconfig user's token before each call, which
+        # would silently replace the api_key the user gave.
+        config.refresh_api_key_hook = None
     if params.get("validate_certs") is not None:
         config.verify_ssl = params["validate_certs"]
     if params.get("ca_cert"):
@@ -106,6 +109,9 @@ class Kube(object):
         if isinstance(exc, urllib3.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
             return FleetError("cannot %s: TLS verification of %s failed; give ca_cert, or validate_certs=false "
                               "for a lab" % (what, self.host))
+        # NewConnectionError subclasses ConnectTimeoutError in urllib3, so a refused connection is checked first.
+        if isinstance(exc, urllib3.exceptions.NewConnectionError):
+            return FleetError("cannot %s: cannot reach the Kubernetes API at %s: %s" % (what, self.host, exc))
         if isinstance(exc, (urllib3.exceptions.TimeoutError, urllib3.exceptions.ReadTimeoutError)):
             return FleetError("cannot %s: the Kubernetes API at %s did not answer within %s s (api_timeout)"
                               % (what, self.host, self.timeout))
