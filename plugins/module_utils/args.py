@@ -48,6 +48,7 @@ def db_spec(db_secret_default=None):
         spec["db_secret"]["default"] = db_secret_default
     return spec
 
+
 # The HTTP APIs the runbook reads (Prometheus, Thanos, Grafana's datasource proxy, Sentry); docs in the http_api
 # doc fragment. A token is sent as a bearer token; username/password as basic auth; never both.
 HTTP_API_ARG_SPEC = dict(

@@ -1,0 +1,474 @@
+# -*- coding: utf-8 -*-
+# Copyright: kas.fleet_manager contributors
+# Apache License 2.0 (see LICENSE)
+"""Unit tests of slo_metrics_info: the PromQL it plans, how it reads Prometheus answers, the breach arithmetic, and
+how it fails. The figures against a real Prometheus are the integration target's."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import socket
+import threading
+
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.kas.fleet_manager.plugins.module_utils import slo
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
+from ansible_collections.kas.fleet_manager.plugins.module_utils.http_api import HttpApi, HttpError, redact_url
+from ansible_collections.kas.fleet_manager.plugins.modules import slo_metrics_info as m
+
+NS = "kas-fleet-manager-stage"
+
+
+def config(**params):
+    params.setdefault("namespace", NS)
+    return slo.config_of(params)
+
+
+# -- configuration and PromQL --------------------------------------------------------------------------------------
+def test_durations_and_latency_labels():
+    assert slo.duration_seconds("5m") == 300
+    assert slo.duration_seconds("1h30m") == 5400
+    assert slo.duration_seconds("3d") == 259200
+    for bad in ("5", "five minutes", "5 m", "", "-5m", "0s"):
+        with pytest.raises(FleetError):
+            slo.duration_seconds(bad)
+    assert slo.le_label(1) == "1s"
+    assert slo.le_label(0.1) == "100ms"
+    assert slo.le_label(2.5) == "2500ms"
+    assert slo.le_label(30) == "30s"
+
+
+def test_le_regex_matches_both_label_spellings_literally():
+    # client_golang writes le="1", Prometheus 3 normalizes to le="1.0"; dots are literal so "1.0" never matches "100"
+    assert slo.le_regex([1.0, 0.1]) == r"1|1\.0|0\.1"
+    assert slo.quote('a"b\\c') == '"a\\"b\\\\c"'
+
+
+def test_default_plan_is_up_then_one_query_per_figure_and_window_then_burn_windows():
+    cfg = config()
+    queries = slo.plan(cfg)
+    assert queries[0].name == "up" and queries[0].promql == 'up{job="kas-fleet-manager-metrics",namespace="%s"}' % NS
+    per_window = [q for q in queries if q.window == "5m"]
+    assert [q.name for q in per_window] == [
+        "request_rate", "error_ratio", "error_ratio_router", "latency_p99_seconds", "latency_p95_seconds",
+        "fraction_under", "cpu_cores", "memory_bytes", "limits", "restarts", "kafka_create_p90_seconds",
+        "kafka_create_p99_seconds", "kafka_success_ratio"]
+    burn = [q for q in queries if q.window in ("30m", "6h", "2h", "1d", "3d")]
+    assert sorted(set(q.window for q in burn)) == ["1d", "2h", "30m", "3d", "6h"]
+    assert len(burn) == 10  # router ratio and latency fractions for each of the five windows
+    assert len(queries) == 1 + 2 * 13 + 10
+    assert len(set(q.promql for q in queries)) == len(queries)
+
+
+def test_a_reporting_window_that_is_also_a_burn_window_is_queried_once():
+    queries = slo.plan(config(windows=["5m", "30m"]))
+    thirty = [q for q in queries if q.window == "30m"]
+    assert [q.name for q in thirty].count("error_ratio_router") == 1
+    assert [q.name for q in thirty].count("fraction_under") == 1
+    assert len(queries) == 1 + 2 * 13 + 8
+
+
+def test_promql_is_upstreams():
+    queries = dict(((q.name, q.window), q.promql) for q in slo.plan(config()))
+    assert queries[("error_ratio_router", "30m")] == (
+        'sum(rate(haproxy_backend_http_responses_total{route="kas-fleet-manager",exported_namespace="%s",'
+        'code="5xx"}[30m])) / sum(rate(haproxy_backend_http_responses_total{route="kas-fleet-manager",'
+        'exported_namespace="%s"}[30m]))' % (NS, NS))
+    assert queries[("error_ratio", "5m")] == (
+        'sum(rate(api_inbound_request_count{job="kas-fleet-manager-metrics",namespace="%s",code=~"5.."}[5m])) / '
+        'sum(rate(api_inbound_request_count{job="kas-fleet-manager-metrics",namespace="%s"}[5m]))' % (NS, NS))
+    latency = 'job="kas-fleet-manager-metrics",namespace="%s",path!~".*federate$",code!~"5.."' % NS
+    assert queries[("latency_p99_seconds", "1h")] == (
+        "histogram_quantile(0.99, sum by (le) (rate(api_inbound_request_duration_bucket{%s}[1h])))" % latency)
+    assert queries[("fraction_under", "6h")] == (
+        'sum by (le) (rate(api_inbound_request_duration_bucket{%s,le=~"1|1\\\\.0|0\\\\.1"}[6h])) / ignoring (le) '
+        'group_left sum(rate(api_inbound_request_duration_count{%s}[6h]))' % (latency, latency))
+    pods = 'namespace="%s",container="service",pod=~"kas-fleet-manager-[a-z0-9]+-[a-z0-9]+"' % NS
+    assert queries[("cpu_cores", "5m")] == "sum by (pod) (rate(container_cpu_usage_seconds_total{%s}[5m]))" % pods
+    assert queries[("limits", "5m")] == (
+        'max by (pod, resource) (max_over_time(kube_pod_container_resource_limits{%s,resource=~"cpu|memory"}[5m]))'
+        % pods)
+    assert queries[("restarts", "1h")] == (
+        "sum by (pod) (increase(kube_pod_container_status_restarts_total{%s}[1h]))" % pods)
+    assert queries[("kafka_create_p90_seconds", "5m")] == (
+        'histogram_quantile(0.9, sum by (le) (rate(kas_fleet_manager_worker_kafka_duration_bucket{'
+        'job="kas-fleet-manager-metrics",namespace="%s",jobType="kafka_create"}[5m])))' % NS)
+    assert "kas_fleet_manager_kafka_operations_success_count" in queries[("kafka_success_ratio", "5m")]
+
+
+def test_options_shape_the_selectors_and_names():
+    cfg = config(namespace='we"ird', job="fm", route="r1", deployment="fm.v2", container="app",
+                 metric_names={"request_count": "fm:requests_total", "restarts": "restarts_total"},
+                 include=["requests", "resources"], windows=["10m"])
+    text = "\n".join(q.promql for q in slo.plan(cfg))
+    assert 'namespace="we\\"ird"' in text
+    assert "fm:requests_total{job=\"fm\"" in text
+    assert 'route="r1"' in text
+    assert 'pod=~"fm\\\\.v2-[a-z0-9]+-[a-z0-9]+"' in text and 'container="app"' in text
+    assert "restarts_total{" in text and "kube_pod_container_status_restarts_total" not in text
+    assert "histogram_quantile" not in text and "kafka" not in text
+    assert "[6h]" not in text  # no burn_rates in include
+
+
+def test_bad_configuration_is_a_clear_error():
+    with pytest.raises(FleetError, match="unknown key 'requests'"):
+        slo.metric_names({"requests": "x"})
+    with pytest.raises(FleetError, match="not a Prometheus metric name"):
+        slo.metric_names({"up": "up{job='x'}"})
+    with pytest.raises(FleetError, match="windows must name"):
+        config(windows=[])
+    with pytest.raises(FleetError, match="not a PromQL duration"):
+        config(windows=["5 minutes"])
+    with pytest.raises(FleetError, match="must be a ratio"):
+        slo.thresholds_of({"availability": 95})
+    with pytest.raises(FleetError, match="needs short, long and factor"):
+        slo.thresholds_of({"burn_rates": [{"short": "5m"}]})
+    with pytest.raises(FleetError, match="target must be between 0 and 1"):
+        slo.thresholds_of({"latency": [{"seconds": 1, "target": 99}]})
+
+
+def test_null_thresholds_skip_their_queries():
+    cfg = config(thresholds={"availability": None, "latency": None})
+    names = set(q.name for q in slo.plan(cfg))
+    assert "fraction_under" not in names
+    assert not [q for q in slo.plan(cfg) if q.window == "6h"]  # nothing left to burn
+
+
+# -- reading answers ------------------------------------------------------------------------------------------------
+def vector(*samples):
+    return {"status": "success", "data": {"resultType": "vector", "result": [
+        {"metric": labels, "value": [1795500000.0, value]} for labels, value in samples]}}
+
+
+def test_parse_response():
+    ok = slo.parse_response(vector(({}, "0.25")))
+    assert ok.status == "ok" and slo.sample_value(ok.result[0]) == 0.25
+    assert slo.parse_response(vector()).status == "empty"
+    err = slo.parse_response({"status": "error", "errorType": "bad_data", "error": "parse error"})
+    assert (err.status, err.reason) == ("error", "bad_data: parse error")
+    scalar = slo.parse_response({"status": "success", "data": {"resultType": "scalar", "result": [1, "3"]}})
+    assert slo.sample_value(scalar.result[0]) == 3.0
+    assert slo.parse_response("<html>login</html>").status == "error"
+    assert slo.parse_response({"status": "success", "data": {"resultType": "matrix", "result": [1]}}).status == "error"
+    nan = slo.parse_response(vector(({}, "NaN")))
+    assert str(slo.sample_value(nan.result[0])) == "nan"
+
+
+PODS = ("kas-fleet-manager-5c7p5l8wwp-92qnr", "kas-fleet-manager-5c7p5l8wwp-n6nf9", "kas-fleet-manager-5c7p5l8wwp-vpfkf")
+
+
+def healthy_answers(cfg, overrides=None, **by_name):
+    """An answer per planned query, like the lab's healthy scenario; overrides by (name, window) or name."""
+    overrides = dict(overrides or {}, **by_name)
+    answers = {}
+    for q in slo.plan(cfg):
+        key = (q.name, q.window)
+        if key in overrides or q.name in overrides:
+            answers[q.promql] = overrides.get(key, overrides.get(q.name))
+            continue
+        if q.name == "up":
+            body = vector(*[({"pod": p, "instance": "10.0.0.%d:8080" % i}, "1") for i, p in enumerate(PODS)])
+        elif q.name == "request_rate":
+            body = vector(({}, "20"))
+        elif q.name in ("error_ratio", "error_ratio_router"):
+            body = vector(({}, "0.002"))
+        elif q.name == "latency_p99_seconds":
+            body = vector(({}, "0.85"))
+        elif q.name == "latency_p95_seconds":
+            body = vector(({}, "0.1"))
+        elif q.name == "fraction_under":
+            body = vector(({"le": "1"}, "0.998"), ({"le": "0.1"}, "0.95"))
+        elif q.name == "cpu_cores":
+            body = vector(*[({"pod": p}, "0.15") for p in PODS])
+        elif q.name == "memory_bytes":
+            body = vector(*[({"pod": p}, "367001600") for p in PODS])
+        elif q.name == "limits":
+            body = vector(*([({"pod": p, "resource": "cpu"}, "1") for p in PODS]
+                            + [({"pod": p, "resource": "memory"}, "1073741824") for p in PODS]))
+        elif q.name == "restarts":
+            body = vector(*[({"pod": p}, "0") for p in PODS])
+        elif q.name == "kafka_create_p90_seconds":
+            body = vector(({}, "420"))
+        elif q.name == "kafka_create_p99_seconds":
+            body = vector(({}, "447"))
+        elif q.name == "kafka_success_ratio":
+            body = vector(({"operation": "create"}, "1"), ({"operation": "delete"}, "1"))
+        else:
+            raise AssertionError(q.name)
+        answers[q.promql] = body
+    return answers
+
+
+def figures(cfg, answers):
+    queries = slo.plan(cfg)
+    outcomes = dict((promql, slo.parse_response(body)) for promql, body in answers.items())
+    return slo.evaluate(cfg, slo.assemble(cfg, queries, outcomes))
+
+
+def test_healthy_answers_are_healthy():
+    cfg = config()
+    result = figures(cfg, healthy_answers(cfg))
+    assert result["healthy"] is True
+    assert result["breaches"] == [] and result["unavailable"] == []
+    five = result["windows"]["5m"]
+    assert five["request_rate"] == 20.0
+    assert five["fraction_under_1s"] == 0.998 and five["fraction_under_100ms"] == 0.95
+    assert five["pods"][0] == {"pod": PODS[0], "cpu_cores": 0.15, "cpu_limit_cores": 1.0, "cpu_ratio": 0.15,
+                               "memory_bytes": 367001600, "memory_limit_bytes": 1073741824, "memory_ratio": 0.3418,
+                               "restarts": 0.0}
+    assert five["kafka_create_success_ratio"] == 1.0
+    assert result["up"] == {"targets": 3, "up": 3, "pods": dict((p, 1) for p in PODS), "down": []}
+    assert len(result["burn_rates"]) == 9 and not any(b["firing"] for b in result["burn_rates"])
+    assert set(result["burn_windows"]) == {"30m", "6h", "2h", "1d", "3d"}
+
+
+def test_5xx_breach_says_by_how_much_and_prefers_the_router():
+    cfg = config()
+    result = figures(cfg, healthy_answers(cfg, {("error_ratio_router", "5m"): vector(({}, "0.25")),
+                                                ("error_ratio", "5m"): vector(({}, "0.2"))}))
+    assert result["healthy"] is False
+    [breach] = result["breaches"]
+    assert breach["slo"] == "availability" and breach["window"] == "5m" and breach["source"] == "router"
+    assert (breach["value"], breach["threshold"], breach["by"]) == (0.25, 0.05, 0.2)
+    assert breach["comparison"] == ">"
+
+
+def test_application_ratio_stands_in_when_the_router_has_none():
+    cfg = config(windows=["5m"])
+    result = figures(cfg, healthy_answers(cfg, {("error_ratio_router", "5m"): vector(),
+                                                ("error_ratio", "5m"): vector(({}, "0.07"))}))
+    [breach] = result["breaches"]
+    assert breach["source"] == "application" and breach["value"] == 0.07
+    assert [u["figure"] for u in result["unavailable"]] == ["error_ratio_router"]
+
+
+def test_burn_rate_fires_only_when_both_windows_burn():
+    cfg = config(windows=["5m"])
+    both = healthy_answers(cfg, {("error_ratio_router", "30m"): vector(({}, "0.4")),
+                                 ("error_ratio_router", "6h"): vector(({}, "0.31"))})
+    result = figures(cfg, both)
+    [breach] = [b for b in result["breaches"] if b["window"] == "30m/6h"]
+    assert breach["slo"] == "availability" and breach["severity"] == "critical"
+    assert breach["value"] == 0.31 and breach["threshold"] == 0.3 and breach["by"] == 0.01
+    assert breach["burn_rate"] == 6.2
+    only_short = figures(cfg, healthy_answers(cfg, {("error_ratio_router", "30m"): vector(({}, "0.4"))}))
+    assert not [b for b in only_short["breaches"] if b["window"] == "30m/6h"]
+    rate = [b for b in only_short["burn_rates"] if b["slo"] == "availability" and b["windows"] == "30m/6h"][0]
+    assert rate["firing"] is False and rate["short"] == 0.4
+
+
+def test_latency_breaches_per_window_and_by_burn():
+    cfg = config(windows=["5m"])
+    slow = vector(({"le": "1.0"}, "0.88"), ({"le": "0.1"}, "0.55"))  # Prometheus 3 spelling of le
+    result = figures(cfg, healthy_answers(cfg, {("fraction_under", "5m"): slow, ("fraction_under", "2h"): slow,
+                                                ("fraction_under", "1d"): slow}))
+    slos = sorted((b["slo"], b["window"]) for b in result["breaches"])
+    # 45 % slower than 0.1 s burns the 10 % budget 4.5x: over the 2h/1d pair's 3x, under the 30m/6h pair's 6x
+    assert slos == [("latency_under_100ms", "2h/1d"), ("latency_under_100ms", "5m"), ("latency_under_1s", "2h/1d"),
+                    ("latency_under_1s", "5m")]
+    five = [b for b in result["breaches"] if b["window"] == "5m" and b["slo"] == "latency_under_1s"][0]
+    assert (five["value"], five["threshold"], five["by"], five["comparison"]) == (0.88, 0.99, 0.11, "<")
+    burn = [b for b in result["breaches"] if b["window"] == "2h/1d"][0]
+    assert burn["value"] == 0.12 and burn["threshold"] == 0.03 and burn["burn_rate"] == 12.0
+
+
+def test_a_latency_bound_that_is_not_a_bucket_is_unavailable():
+    cfg = config(windows=["5m"], include=["latency"], thresholds={"latency": [{"seconds": 0.25, "target": 0.9}]})
+    result = figures(cfg, healthy_answers(cfg))
+    [missing] = result["unavailable"]
+    assert missing["figure"] == "fraction_under_250ms" and missing["kind"] == "empty"
+    assert "no bucket le=0.25" in missing["reason"]
+    assert result["healthy"] is None
+
+
+def test_resources_kafka_and_restarts_breaches():
+    cfg = config(windows=["5m"], include=["resources", "kafka"])
+    result = figures(cfg, healthy_answers(cfg, {
+        "cpu_cores": vector(({"pod": PODS[0]}, "0.97"), ({"pod": PODS[1]}, "0.5"), ({"pod": PODS[2]}, "0.85")),
+        "memory_bytes": vector(*[({"pod": p}, "1000000000") for p in PODS]),
+        "restarts": vector(({"pod": PODS[0]}, "2.04"), ({"pod": PODS[1]}, "0.2"), ({"pod": PODS[2]}, "0")),
+        "kafka_create_p90_seconds": vector(({}, "3300")),
+        "kafka_success_ratio": vector(({"operation": "create"}, "0.7"), ({"operation": "delete"}, "NaN")),
+    }))
+    by_slo = dict((b["slo"], b) for b in result["breaches"])
+    assert sorted(by_slo) == ["cpu", "kafka_create_p90", "kafka_create_success", "memory", "restarts"]
+    assert by_slo["cpu"]["pods"] == [PODS[0], PODS[2]] and by_slo["cpu"]["value"] == 0.97
+    assert by_slo["memory"]["value"] == 0.9313 and len(by_slo["memory"]["pods"]) == 3
+    assert by_slo["restarts"]["pods"] == [PODS[0]] and by_slo["restarts"]["value"] == 2.0
+    assert by_slo["kafka_create_p90"]["by"] == 2400.0
+    assert by_slo["kafka_create_success"]["by"] == 0.29
+    # no Kafka deletion in the window: 0/0 is said, and does not make the evidence missing
+    [nan] = result["unavailable"]
+    assert (nan["figure"], nan["kind"]) == ("kafka_delete_success_ratio", "no_events")
+    assert result["windows"]["5m"]["kafka_delete_success_ratio"] is None
+
+
+def test_missing_up_is_the_fleet_manager_down_and_missing_series_are_said():
+    cfg = config(windows=["5m"])
+    empty = dict((name, vector()) for name in ("up", "request_rate", "error_ratio", "latency_p99_seconds",
+                                               "latency_p95_seconds", "fraction_under", "cpu_cores", "memory_bytes"))
+    result = figures(cfg, healthy_answers(cfg, empty, error_ratio_router=vector(({}, "1"))))
+    assert result["up"] == {"targets": 0, "up": 0, "pods": {}, "down": []}
+    assert [b["slo"] for b in result["breaches"]][:2] == ["up", "availability"]
+    assert result["healthy"] is False
+    kinds = set((u["figure"], u["kind"]) for u in result["unavailable"])
+    assert ("request_rate", "empty") in kinds and ("cpu_cores", "empty") in kinds
+    assert all(u["query"] for u in result["unavailable"])
+
+
+def test_nothing_matching_at_all_is_missing_evidence_not_an_outage():
+    cfg = config(windows=["5m"], include=["requests"], thresholds={"availability": None})
+    result = figures(cfg, dict((q.promql, vector()) for q in slo.plan(cfg)))
+    assert result["breaches"] == [] and result["healthy"] is None
+    assert result["up"]["targets"] is None
+    assert [u["figure"] for u in result["unavailable"]] == ["up", "request_rate", "error_ratio", "error_ratio_router"]
+    assert "check url, namespace, job" in result["unavailable"][0]["reason"]
+
+
+def test_a_failed_query_makes_healthy_null_never_true():
+    cfg = config(windows=["5m"], include=["requests"])
+    result = figures(cfg, healthy_answers(cfg, request_rate={"status": "error", "errorType": "timeout",
+                                                             "error": "query timed out in expression evaluation"}))
+    assert result["breaches"] == []
+    assert result["healthy"] is None
+    [missing] = result["unavailable"]
+    assert missing["kind"] == "error" and "timed out" in missing["reason"]
+    assert missing["query"].startswith("sum(rate(api_inbound_request_count")
+
+
+def test_no_requests_at_all_is_no_events_not_missing_evidence():
+    cfg = config(windows=["5m"], include=["requests"])
+    result = figures(cfg, healthy_answers(cfg, request_rate=vector(({}, "0")), error_ratio=vector(({}, "NaN")),
+                                          error_ratio_router=vector(({}, "NaN"))))
+    assert result["healthy"] is True
+    assert sorted(u["kind"] for u in result["unavailable"]) == ["no_events", "no_events"]
+
+
+def test_dashboard_link_and_time_parsing():
+    at = m.parse_time("2026-11-25T04:00:00Z")
+    assert at == 1795579200.0
+    assert m.parse_time("1795579200") == at
+    assert m.parse_time("2026-11-25T04:00:00.500+00:00") == at + 0.5
+    with pytest.raises(FleetError):
+        m.parse_time("yesterday")
+    assert m.rfc3339(at) == "2026-11-25T04:00:00Z"
+    [link] = m.dashboard_links("https://grafana.stage.devshift.net/d/Tbw1EgoMz/kas-fleet-manager-slos?orgId=1", at,
+                               ["5m", "1h"])
+    assert link["url"] == ("https://grafana.stage.devshift.net/d/Tbw1EgoMz/kas-fleet-manager-slos?orgId=1"
+                           "&from=1795575600000&to=1795579200000")
+    assert m.dashboard_links(None, at, ["5m"]) == []
+
+
+# -- HTTP behaviour against a real (tiny) server: what the lab Prometheus cannot do -----------------------------------
+class _Server(object):
+    """A loopback HTTP server answering every GET with (status, content type, body) and recording headers."""
+
+    def __init__(self, status, ctype, body):
+        seen = self.seen = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                seen.append((self.path, dict(self.headers)))
+                data = body.encode() if isinstance(body, str) else body
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _free_port():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def run_module(args, capsys):
+    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    basic._ANSIBLE_PROFILE = "legacy"
+    with pytest.raises(SystemExit):
+        m.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_nothing_listening_fails_plainly_once(capsys):
+    url = "http://127.0.0.1:%d" % _free_port()
+    result = run_module({"url": url, "namespace": NS, "token": "s3cret-token"}, capsys)
+    assert result["failed"] is True
+    assert result["msg"].startswith("cannot reach the Prometheus API at %s: " % url)
+    assert "s3cret-token" not in json.dumps(result)
+
+
+def test_nothing_listening_can_be_reported_instead(capsys):
+    url = "http://127.0.0.1:%d" % _free_port()
+    result = run_module({"url": url, "namespace": NS, "fail_on_unreachable": False}, capsys)
+    assert result.get("failed") is not True
+    assert result["healthy"] is None and result["breaches"] == []
+    [entry] = result["unavailable"]
+    assert entry["kind"] == "error" and "cannot reach" in entry["reason"]
+    assert result["http_requests"] == 1  # the probe, not one failure per query
+    assert set(q["status"] for q in result["queries"]) == {"not_run"}
+
+
+def test_rejected_credentials_fail_with_grafanas_reason_and_no_secret(capsys):
+    with _Server(401, "application/json", '{"message":"invalid API key"}') as server:
+        result = run_module({"url": server.url + "/api/datasources/proxy/uid/abc/", "namespace": NS,
+                             "username": "sre", "password": "pa55word"}, capsys)
+        assert server.seen[0][0].startswith("/api/datasources/proxy/uid/abc/api/v1/query?query=up%7B")
+        assert server.seen[0][1]["Authorization"].startswith("Basic ")
+    assert result["failed"] is True and result["status"] == 401
+    assert result["msg"] == ("the Prometheus API at %s/api/datasources/proxy/uid/abc rejected the credentials (HTTP 401: "
+                             "invalid API key): check token, or username and password" % server.url)
+    assert "pa55word" not in json.dumps(result)
+
+
+def test_a_login_page_is_not_taken_for_the_api(capsys):
+    with _Server(200, "text/html", "<html><body>Log in with OpenShift</body></html>") as server:
+        result = run_module({"url": server.url, "namespace": NS, "token": "t0ken-value"}, capsys)
+        assert server.seen[0][1]["Authorization"] == "Bearer t0ken-value"
+    assert result["failed"] is True
+    assert "something other than the Prometheus HTTP API (Log in with OpenShift)" in result["msg"]
+    assert "t0ken-value" not in json.dumps(result)
+
+
+def test_prometheus_query_errors_are_unavailable_not_failures(capsys):
+    body = '{"status":"error","errorType":"execution","error":"query processing would load too many samples"}'
+    with _Server(422, "application/json", body) as server:
+        result = run_module({"url": server.url, "namespace": NS, "windows": ["5m"], "include": ["requests"]}, capsys)
+        assert len(server.seen) == 4
+    assert result["healthy"] is None
+    assert len(result["unavailable"]) == 4
+    assert all("too many samples" in u["reason"] for u in result["unavailable"])
+    assert set(q["status"] for q in result["queries"]) == {"error"}
+
+
+def test_redact_url_and_http_api_checks():
+    assert redact_url("https://u:p@prom.example.com/x") == "https://prom.example.com/x"
+    with pytest.raises(FleetError, match="not an http"):
+        HttpApi({"url": "prom.example.com:9090"})
+    assert issubclass(HttpError, FleetError)
