@@ -1,0 +1,115 @@
+"""An in-process Kubernetes API stand-in that kubectl and the official ``kubernetes`` Python client accept
+as a cluster, serving the fleet manager's namespace as a scenario describes it.
+
+    kube = KubeLab(state_dir, host="127.0.0.1", port=0, on_rollout_complete=None)
+    kube.start()                             # HTTPS server + controller thread; returns at once
+    kube.load_scenario(scenario, db, now)    # reset every object to the scenario
+    kube.url, kube.tokens                    # https://127.0.0.1:PORT, {"admin": ..., "runbook": ...}
+    kube.write_kubeconfig(path)              # contexts "lab" (runbook token, current) and "lab-admin"
+    kube.stop()
+
+Modules: ``server`` (HTTP, auth, discovery, CRUD, watch, logs, scale, SSAR), ``store`` (objects and
+resourceVersions), ``controller`` (scenario loading; rollouts, scaling, pod lifecycle), ``objects`` (object
+builders), ``logs`` (lazy deterministic pod logs), ``tables`` (kubectl's server-side printing),
+``selectors``, ``patch`` and ``tls``.
+"""
+import os
+import threading
+
+import yaml
+
+from fleet_lab.kube import tls
+from fleet_lab.kube.controller import Cluster
+from fleet_lab.kube.server import Auth, KubeHTTPServer
+
+__all__ = ["KubeLab"]
+
+
+class KubeLab(object):
+    def __init__(self, state_dir, host="127.0.0.1", port=0, on_rollout_complete=None):
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("the lab API binds to loopback only, not %r" % host)
+        self.state_dir = os.path.abspath(state_dir)
+        self.host = "127.0.0.1" if host == "localhost" else host
+        self.port = port
+        self.cluster = Cluster(on_rollout_complete=on_rollout_complete)
+        self.auth = Auth()
+        self.namespace = "default"
+        self.server = None
+        self._thread = None
+        self.certs = None
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    def start(self):
+        self.certs = tls.make_certs(os.path.join(self.state_dir, "kube-tls"), self.host)
+        self.cluster.ca_pem = self.certs["ca_pem"].decode()
+        self.server = KubeHTTPServer((self.host, self.port), self.cluster, self.auth,
+                                     tls.server_context(self.certs))
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name="kube-api", daemon=True)
+        self._thread.start()
+        self.cluster.start()
+        return self
+
+    def stop(self):
+        self.cluster.stop()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server.close_connections()
+            self.server = None
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- scenario -------------------------------------------------------------------------------------------
+    def load_scenario(self, scenario, db, now):
+        """Reset every object to ``scenario`` (a ``fleet_lab.scenario.load`` dict). ``db`` fills the
+        ``kas-fleet-manager-rds`` secret; ``now`` (aware UTC) is the lab time the scenario happens at."""
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware (UTC)")
+        self.auth.denied = set(scenario.get("access", {}).get("denied") or [])
+        self.namespace = scenario["namespace"]
+        self.cluster.load(scenario, db or {}, now)
+
+    # -- client configuration ---------------------------------------------------------------------------------
+    @property
+    def url(self):
+        return "https://%s:%d" % (self.host, self.port)
+
+    @property
+    def tokens(self):
+        return dict(self.auth.tokens)
+
+    @property
+    def ca_file(self):
+        return self.certs["ca"] if self.certs else None
+
+    def kubeconfig(self):
+        ca = self.certs["ca_b64"]
+        return {
+            "apiVersion": "v1", "kind": "Config", "preferences": {},
+            "clusters": [{"name": "lab", "cluster": {"server": self.url, "certificate-authority-data": ca}}],
+            "users": [{"name": "runbook", "user": {"token": self.auth.tokens["runbook"]}},
+                      {"name": "admin", "user": {"token": self.auth.tokens["admin"]}}],
+            "contexts": [{"name": "lab", "context": {"cluster": "lab", "user": "runbook",
+                                                     "namespace": self.namespace}},
+                         {"name": "lab-admin", "context": {"cluster": "lab", "user": "admin",
+                                                           "namespace": self.namespace}}],
+            "current-context": "lab",
+        }
+
+    def write_kubeconfig(self, path):
+        tmp = path + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            yaml.safe_dump(self.kubeconfig(), handle, default_flow_style=False, sort_keys=False)
+        os.replace(tmp, path)
+        return path
