@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import tempfile
 import traceback
 
@@ -21,7 +22,8 @@ try:
     import psycopg2
     import psycopg2.extensions
     import psycopg2.extras
-    from psycopg2 import sql  # pylint: disable=unused-import  (re-exported for the modules that compose SQL)
+    # sql is re-exported for the modules that compose SQL
+    from psycopg2 import sql  # pylint: disable=unused-import
     HAS_PSYCOPG2 = True
 except ImportError:
     HAS_PSYCOPG2 = False
@@ -101,11 +103,39 @@ def connect(settings, params):
         conn = psycopg2.connect(**kwargs)
         conn.set_session(readonly=True, autocommit=False)
     except psycopg2.Error as exc:
-        raise FleetError("cannot connect to %s: %s" % (where, scrub(exc, settings)))
+        text = scrub(exc, settings)
+        reason, hint = connect_failure(text, kwargs["connect_timeout"])
+        raise FleetError("cannot connect to %s: %s%s" % (where, text, "; " + hint if hint else ""), reason=reason)
     finally:
         if ca_file:
             os.unlink(ca_file)
     return conn
+
+
+# (reason, regular expression on libpq's message, what to check): the first match names the failure, for the user
+# (the hint ends the message) and for playbooks (FleetError detail ``reason``).
+CONNECT_FAILURES = (
+    ("auth_failed", r"password authentication failed|authentication failed|no password supplied|password is required",
+     "check login_user/login_password (or the secret's db.user/db.password)"),
+    ("access_rule", r"no pg_hba\.conf entry", "the server's pg_hba.conf refuses this client, user or database"),
+    ("unknown_role", r'role "[^"]*" does not exist', "check login_user (or the secret's db.user)"),
+    ("unknown_database", r'database "[^"]*" does not exist', "check db (or the secret's db.name)"),
+    ("refused", r"connection refused",
+     "nothing listens there: check login_host/port (or the secret's db.host/db.port) and that the database is up"),
+    ("timeout", r"timeout expired|timed out",
+     "no answer within connect_timeout (%s s): check the network path to the database, or raise connect_timeout"),
+    ("unknown_host", r"could not translate host name|name or service not known|nodename nor servname",
+     "check login_host (or the secret's db.host)"),
+    ("tls", r"ssl|certificate", "check ssl_mode and ssl_rootcert (or the secret's db.ca_cert)"),
+)
+
+
+def connect_failure(text, connect_timeout=None):
+    """(reason, hint) for a connection failure message from libpq; ('error', '') when none matches."""
+    for reason, pattern, hint in CONNECT_FAILURES:
+        if re.search(pattern, text, re.IGNORECASE):
+            return reason, (hint % connect_timeout) if "%s" in hint else hint
+    return "error", ""
 
 
 def scrub(exc, settings):
@@ -125,7 +155,7 @@ def query(conn, statement, args=None, settings=None, what="run a query"):
             return [dict(row) for row in cur.fetchall()]
     except psycopg2.extensions.QueryCanceledError:
         conn.rollback()
-        raise FleetError("cannot %s: the query ran past statement_timeout" % what)
+        raise FleetError("cannot %s: the query ran past statement_timeout" % what, reason="statement_timeout")
     except psycopg2.Error as exc:
         conn.rollback()
         raise FleetError("cannot %s: %s" % (what, scrub(exc, settings or {})))

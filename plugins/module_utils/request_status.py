@@ -1,0 +1,270 @@
+# -*- coding: utf-8 -*-
+# Copyright: kas.fleet_manager contributors
+# Apache License 2.0 (see LICENSE)
+"""The runbook's database check ("select status, to_char(now() - updated_at,'HH24:MI') idle_time, count(1) from
+clusters group by ...") and its "How to handle" thresholds, on the clusters and kafka_requests tables.
+
+Everything is aggregated by PostgreSQL (GROUP BY, and ROW_NUMBER() for the bounded samples): no query returns more
+rows than there are statuses, failure reasons, samples or (for the runbook's own query) status x HH24:MI groups.
+SQL is composed with psycopg2.sql (Identifier for the table and columns) and every value is a parameter.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import math
+
+from ansible_collections.kas.fleet_manager.plugins.module_utils import db
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
+
+# Upstream's status strings (pkg/api/cluster_types.go, internal/kafka/constants/kafka.go) in lifecycle order, and
+# the runbook's "How to handle" thresholds in minutes: cluster_accepted idle over 3 min -> restart the pods; any
+# other status that is not ready (nor failed) idle over 45 min -> escalate.
+TABLES = {
+    "clusters": {
+        "statuses": ["cluster_accepted", "cluster_provisioning", "cluster_provisioned",
+                     "waiting_for_kas_fleetshard_operator", "ready", "deprovisioning", "cleanup", "failed"],
+        "accepted_status": "cluster_accepted",
+        "in_progress_statuses": ["cluster_provisioning", "cluster_provisioned", "waiting_for_kas_fleetshard_operator"],
+        "deletion_statuses": ["deprovisioning", "cleanup"],
+        "thresholds": {"cluster_accepted": 3, "cluster_provisioning": 45, "cluster_provisioned": 45,
+                       "waiting_for_kas_fleetshard_operator": 45, "deprovisioning": 45, "cleanup": 45},
+        "sample_columns": ["cluster_id", "cloud_provider", "region", "provider_type", "cluster_type"],
+        # clusters has no failed_reason column: failed clusters are one group, under null.
+        "failed_reason_column": None,
+    },
+    "kafka_requests": {
+        # resource_creating: the old SOP's status, no longer in upstream HEAD; kept so old rows are judged too.
+        "statuses": ["accepted", "preparing", "provisioning", "resource_creating", "resuming", "ready", "deprovision",
+                     "deleting", "suspending", "suspended", "failed"],
+        "accepted_status": "accepted",
+        "in_progress_statuses": ["preparing", "provisioning", "resuming", "resource_creating"],
+        "deletion_statuses": ["deprovision", "deleting"],
+        "thresholds": {"accepted": 45, "preparing": 45, "provisioning": 45, "resuming": 45, "resource_creating": 45,
+                       "deprovision": 45, "deleting": 45},
+        "sample_columns": ["name", "cluster_id", "cloud_provider", "region", "owner", "organisation_id",
+                           "instance_type", "failed_reason"],
+        "failed_reason_column": "failed_reason",
+    },
+}
+FAILED_STATUS = "failed"
+REQUIRED_COLUMNS = ("id", "status", "updated_at", "deleted_at")
+MAX_SAMPLES_LIMIT = 1000
+
+# The runbook's query, verbatim but for the table name and an ORDER BY (psql shows groups in no set order).
+RUNBOOK_QUERY = ("select status, to_char(now() - updated_at,'HH24:MI') idle_time, count(1) from %s "
+                 "group by status, to_char(now() - updated_at,'HH24:MI') order by status, idle_time")
+
+
+def _number(value):
+    """An int when the number is whole (3, not 3.0), else the float."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+def effective_thresholds(table, overrides):
+    """The runbook's thresholds for ``table`` merged with ``overrides`` (status -> minutes, each > 0).
+
+    Returns (thresholds, unknown) where unknown lists override statuses upstream does not have for the table.
+    """
+    spec = TABLES[table]
+    thresholds = dict(spec["thresholds"])
+    unknown = []
+    for status, minutes in (overrides or {}).items():
+        if not isinstance(status, str) or not status:
+            raise FleetError("thresholds: a status must be a non-empty string, got %r" % (status,))
+        if isinstance(minutes, bool):
+            minutes = None
+        try:
+            number = float(minutes)
+        except (TypeError, ValueError):
+            raise FleetError("thresholds: %s must be a number of minutes, got %r" % (status, minutes))
+        if math.isnan(number) or math.isinf(number) or number <= 0:
+            raise FleetError("thresholds: %s must be a positive number of minutes, got %r" % (status, minutes))
+        thresholds[status] = _number(number)
+        if status not in spec["statuses"]:
+            unknown.append(status)
+    return thresholds, unknown
+
+
+def _status_order(table, names):
+    known = TABLES[table]["statuses"]
+    return sorted(names, key=lambda s: (known.index(s) if s in known else len(known), s))
+
+
+def _run(conn, statement, args, settings, what, statement_timeout):
+    try:
+        return db.query(conn, statement, args, settings=settings, what=what)
+    except FleetError as exc:
+        if exc.details.get("reason") == "statement_timeout":
+            raise FleetError("cannot %s: the query ran past statement_timeout (%s s); raise statement_timeout, or "
+                             "look for locks or load on the database" % (what, statement_timeout),
+                             reason="statement_timeout")
+        raise
+
+
+def table_columns(conn, table, settings, statement_timeout=None):
+    """The table's column names; FleetError when the table does not exist or lacks upstream's base columns."""
+    rows = _run(conn, db.sql.SQL(
+        "SELECT to_regclass(%(name)s) IS NOT NULL AS present, "
+        "ARRAY(SELECT attname::text FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass(%(name)s) "
+        "AND attnum > 0 AND NOT attisdropped ORDER BY attnum) AS columns"),
+        {"name": db.sql.Identifier(table).as_string(conn)}, settings, "look up table %s" % table, statement_timeout)
+    if not rows or not rows[0]["present"]:
+        raise FleetError("table %s does not exist in database %s (search_path of user %s): is this the fleet "
+                         "manager's database? check db (or the secret's db.name)"
+                         % (table, settings.get("dbname"), settings.get("user")), reason="unknown_table")
+    columns = list(rows[0]["columns"])
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise FleetError("table %s lacks the column(s) %s that upstream's kas-fleet-manager schema has"
+                         % (table, ", ".join(missing)), reason="unknown_table")
+    return columns
+
+
+def _col(name, present, alias=None):
+    """``r.name AS alias``, or ``NULL::text AS alias`` when an older schema lacks the column."""
+    alias = db.sql.Identifier(alias or name)
+    if name in present:
+        return db.sql.SQL("r.{} AS {}").format(db.sql.Identifier(name), alias)
+    return db.sql.SQL("NULL::text AS {}").format(alias)
+
+
+IDLE_MINUTES = "round((extract(epoch FROM now() - {t}updated_at) / 60)::numeric, 2)"
+UTC_ISO = "to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+THRESHOLDS_CTE = ("WITH th(status, minutes) AS (SELECT * FROM unnest(%(th_status)s::text[], "
+                  "%(th_minutes)s::float8[])) ")
+LIVE = "(%(include_deleted)s OR r.deleted_at IS NULL)"
+
+
+def statuses_sql(table):
+    """Per status: count, oldest idle minutes, threshold and the rows over it, the rows over long_idle_minutes."""
+    return db.sql.SQL(
+        THRESHOLDS_CTE +
+        "SELECT coalesce(r.status, '') AS status, count(*) AS count, "
+        "round((extract(epoch FROM now() - min(r.updated_at)) / 60)::numeric, 2) AS oldest_idle_minutes, "
+        "th.minutes AS threshold_minutes, "
+        "count(*) FILTER (WHERE r.updated_at < now() - th.minutes * interval '1 minute') AS over_threshold, "
+        "count(*) FILTER (WHERE r.updated_at < now() - %(long_idle)s * interval '1 minute') AS over_long_idle "
+        "FROM {table} r LEFT JOIN th ON th.status = r.status "
+        "WHERE " + LIVE + " GROUP BY r.status, th.minutes").format(table=db.sql.Identifier(table))
+
+
+def samples_sql(table, present):
+    """Up to max_samples rows per status idle past its threshold, oldest first (ROW_NUMBER() per status)."""
+    columns = [_col(c, present) for c in TABLES[table]["sample_columns"]]
+    return db.sql.SQL(
+        THRESHOLDS_CTE +
+        "SELECT * FROM (SELECT r.id, r.status, " + IDLE_MINUTES.format(t="r.") + " AS idle_minutes, "
+        + UTC_ISO.format(c="r.updated_at") + " AS updated_at, " + UTC_ISO.format(c="r.deleted_at") + " AS deleted_at, "
+        "{columns}, ROW_NUMBER() OVER (PARTITION BY r.status ORDER BY r.updated_at, r.id) AS rn "
+        "FROM {table} r JOIN th ON th.status = r.status "
+        "WHERE " + LIVE + " AND r.updated_at < now() - th.minutes * interval '1 minute') s "
+        "WHERE rn <= %(max_samples)s ORDER BY status, rn").format(
+            table=db.sql.Identifier(table), columns=db.sql.SQL(", ").join(columns))
+
+
+def failed_sql(table, present):
+    """Failed rows grouped by failed_reason: count, oldest idle minutes and up to max_samples ids (oldest first)."""
+    reason_col = TABLES[table]["failed_reason_column"]
+    if reason_col and reason_col in present:
+        reason = db.sql.SQL("r.{}").format(db.sql.Identifier(reason_col))
+    else:
+        reason = db.sql.SQL("NULL::text")
+    return db.sql.SQL(
+        "SELECT failed_reason, count(*) AS count, "
+        "round((extract(epoch FROM now() - min(updated_at)) / 60)::numeric, 2) AS oldest_idle_minutes, "
+        "array_agg(id ORDER BY rn) FILTER (WHERE rn <= %(max_samples)s) AS sample_ids "
+        "FROM (SELECT r.id, r.updated_at, {reason} AS failed_reason, "
+        "ROW_NUMBER() OVER (PARTITION BY {reason} ORDER BY r.updated_at, r.id) AS rn "
+        "FROM {table} r WHERE r.status = %(failed)s AND " + LIVE + ") f "
+        "GROUP BY failed_reason ORDER BY count DESC, failed_reason NULLS FIRST").format(
+            table=db.sql.Identifier(table), reason=reason)
+
+
+def runbook_sql(table):
+    """The runbook's own query: every row, soft-deleted ones too, as psql shows them."""
+    return db.sql.SQL(
+        "SELECT status, to_char(now() - updated_at,'HH24:MI') AS idle_time, count(1) AS count FROM {table} "
+        "GROUP BY status, to_char(now() - updated_at,'HH24:MI') ORDER BY status, idle_time").format(
+            table=db.sql.Identifier(table))
+
+
+def totals_sql(table):
+    return db.sql.SQL(
+        "SELECT count(*) FILTER (WHERE " + LIVE + ") AS total, "
+        "count(*) FILTER (WHERE r.deleted_at IS NOT NULL) AS soft_deleted, "
+        + UTC_ISO.format(c="now()") + " AS checked_at FROM {table} r").format(table=db.sql.Identifier(table))
+
+
+def _float(value):
+    return None if value is None else float(value)
+
+
+def collect(conn, table, thresholds, include_deleted=False, max_samples=5, long_idle_minutes=45, settings=None,
+            statement_timeout=None):
+    """Everything the module returns about ``table``, from an open read-only connection (one snapshot)."""
+    if table not in TABLES:
+        raise FleetError("table must be one of %s, got %r" % (", ".join(sorted(TABLES)), table),
+                         reason="unknown_table")
+    settings = settings or {}
+    spec = TABLES[table]
+    present = table_columns(conn, table, settings, statement_timeout)
+    names = sorted(thresholds)
+    args = {"th_status": names, "th_minutes": [float(thresholds[n]) for n in names],
+            "include_deleted": bool(include_deleted), "max_samples": int(max_samples),
+            "long_idle": float(long_idle_minutes), "failed": FAILED_STATUS}
+
+    def run(statement, what):
+        return _run(conn, statement, args, settings, what, statement_timeout)
+
+    totals = run(totals_sql(table), "count the %s rows" % table)[0]
+    rows = run(statuses_sql(table), "count the %s rows by status" % table)
+    statuses = {}
+    for row in rows:
+        statuses[row["status"]] = {
+            "count": int(row["count"]),
+            "oldest_idle_minutes": _float(row["oldest_idle_minutes"]),
+            "threshold_minutes": None if row["threshold_minutes"] is None else _number(row["threshold_minutes"]),
+            "over_threshold": int(row["over_threshold"]),
+            "over_long_idle": int(row["over_long_idle"]),
+        }
+    for status in thresholds:
+        statuses.setdefault(status, {"count": 0, "oldest_idle_minutes": None, "threshold_minutes": thresholds[status],
+                                     "over_threshold": 0, "over_long_idle": 0})
+    statuses = dict((s, statuses[s]) for s in _status_order(table, statuses))
+
+    over = dict((s, []) for s in statuses if statuses[s]["threshold_minutes"] is not None)
+    if max_samples > 0:
+        for row in run(samples_sql(table, present), "sample the %s rows idle past their threshold" % table):
+            row.pop("rn", None)
+            row["idle_minutes"] = _float(row["idle_minutes"])
+            over.setdefault(row["status"], []).append(row)
+
+    failed = []
+    for row in run(failed_sql(table, present), "group the failed %s rows by failed_reason" % table):
+        failed.append({"failed_reason": row["failed_reason"], "count": int(row["count"]),
+                       "oldest_idle_minutes": _float(row["oldest_idle_minutes"]),
+                       "sample_ids": list(row["sample_ids"] or [])})
+
+    by_status_idle = [{"status": r["status"], "idle_time": r["idle_time"], "count": int(r["count"])}
+                      for r in run(runbook_sql(table), "run the runbook's query on %s" % table)]
+
+    return {
+        "table": table,
+        "checked_at": totals["checked_at"],
+        "total": int(totals["total"]),
+        "soft_deleted": int(totals["soft_deleted"]),
+        "include_deleted": bool(include_deleted),
+        "thresholds": dict((s, thresholds[s]) for s in _status_order(table, thresholds)),
+        "long_idle_minutes": _number(long_idle_minutes),
+        "statuses": statuses,
+        "over_threshold": over,
+        "failed": failed,
+        "by_status_idle": by_status_idle,
+        "runbook_query": RUNBOOK_QUERY % table,
+        "accepted_status": spec["accepted_status"],
+        "in_progress_statuses": list(spec["in_progress_statuses"]),
+        "deletion_statuses": list(spec["deletion_statuses"]),
+    }
