@@ -94,7 +94,7 @@ checks:
   sample:
     - {permission: get pods/log, allowed: true, reason: ""}
 denied:
-  description: The checks that were not allowed (same shape as O(checks)).
+  description: The checks that were not allowed (same shape as RV(checks)).
   returned: always
   type: list
   elements: dict

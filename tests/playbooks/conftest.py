@@ -49,6 +49,6 @@ def run_playbook(tmp_path):
         for key, value in (extra or {}).items():
             cmd += ["-e", json.dumps({key: value})]
         cmd += list(args)
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
         return Run(proc, str(report_dir))
     return run

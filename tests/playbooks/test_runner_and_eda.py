@@ -5,7 +5,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 
@@ -76,7 +75,7 @@ def test_alert_runs_the_section_playbook_through_ansible_rulebook(fleet_lab, tmp
             "status": "firing", "labels": {"alertname": "KasFleetManagerKafkaOperationsLatency30mto6hP90BudgetBurn",
                                            "namespace": fleet_lab.namespace, "severity": "critical"},
             "annotations": {}, "startsAt": "2026-11-25T03:00:00Z"}]}
-        for _ in range(2):  # a flapping alert: throttled to one run
+        for _attempt in range(2):  # a flapping alert: throttled to one run
             req = urllib.request.Request("http://127.0.0.1:%d/alerts" % port, data=json.dumps(alert).encode(),
                                          headers={"Content-Type": "application/json"}, method="POST")
             assert json.load(urllib.request.urlopen(req, timeout=5)) == {"queued": 1}

@@ -6,7 +6,7 @@ from fleet_lab import scenario as scenarios
 
 from conftest import SECTION_PLAYBOOK
 
-CASES = [s for s in scenarios.available()]
+CASES = list(scenarios.available())
 TEAM_ROUTE = {"escalate_ocm": "pagerduty", "escalate_data_plane": "slack", "escalate_control_plane": "pagerduty"}
 
 

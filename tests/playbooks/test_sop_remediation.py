@@ -3,7 +3,6 @@ symptom; the circuit breaker stops a restart storm; scale-ups never go down or a
 nothing and sends nothing; a healthy rerun resolves the open incident."""
 import pytest
 
-from conftest import Run  # noqa: F401  (documented return type of run_playbook)
 
 APPLY = {"kas_fleet_remediation": "apply"}
 ADMIN = {}
