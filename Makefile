@@ -4,7 +4,7 @@ SHELL := /bin/bash
 SCENARIO ?= kafka_provisioning_stuck_strimzi
 RUN := source scripts/env.sh &&
 
-.PHONY: help bootstrap demo test sanity units integration lab-tests playbook-tests lint changelog-lint molecule build bench lab-up lab-down clean
+.PHONY: help bootstrap demo test sanity units integration lab-tests playbook-tests lint changelog-lint molecule build lab-up lab-down clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -38,9 +38,6 @@ changelog-lint: bootstrap ## antsibull-changelog lint
 
 build: bootstrap ## Build the collection tarball into .work/dist
 	@$(RUN) scripts/sync_collection.sh && mkdir -p .work/dist && ansible-galaxy collection build --force --output-path .work/dist "$${KAS_COLLECTION_DIR}"
-
-bench: bootstrap ## Benchmarks against a raw kubectl/grep/psql baseline
-	@$(RUN) python bench/run.py
 
 lab-up: bootstrap ## Start the lab in the background (SCENARIO=name), state in .work/lab
 	@$(RUN) python -m fleet_lab --state-dir .work/lab up --scenario "$(SCENARIO)"

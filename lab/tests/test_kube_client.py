@@ -332,6 +332,26 @@ def test_watch_delete_and_reset(lab, admin):
     assert int(after.metadata.resource_version) > rv
 
 
+def test_watch_ends_when_client_closes(lab):
+    import http.client
+    import ssl
+    server = lab.kube.server
+    before = len(server.connections)
+    conn = http.client.HTTPSConnection("127.0.0.1", lab.kube.port,
+                                       context=ssl.create_default_context(cafile=lab.kube.ca_file), timeout=10)
+    conn.request("GET", "/apis/apps/v1/namespaces/%s/deployments?watch=true" % lab.ns,
+                 headers={"Authorization": "Bearer %s" % lab.kube.tokens["admin"]})
+    resp = conn.getresponse()
+    first = json.loads(resp.readline())
+    assert first["type"] == "ADDED" and first["object"]["kind"] == "Deployment"
+    assert len(server.connections) == before + 1
+    conn.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(server.connections) > before:
+        time.sleep(0.1)
+    assert len(server.connections) == before  # no watch thread left waiting for the default timeout
+
+
 def test_table_output_for_kubectl(lab):
     lab.load(SCENARIO)
     status, _, body = lab.request("/api/v1/namespaces/%s/pods" % lab.ns,

@@ -112,8 +112,8 @@ def table_columns(conn, table, settings, statement_timeout=None):
         "AND attnum > 0 AND NOT attisdropped ORDER BY attnum) AS columns"),
         {"name": db.sql.Identifier(table).as_string(conn)}, settings, "look up table %s" % table, statement_timeout)
     if not rows or not rows[0]["present"]:
-        raise FleetError("table %s does not exist in database %s (search_path of user %s): is this the fleet "
-                         "manager's database? check db (or the secret's db.name)"
+        raise FleetError("table %s does not exist in database %s (as user %s): is this the fleet manager's "
+                         "database? check db (or the secret's db.name)"
                          % (table, settings.get("dbname"), settings.get("user")), reason="unknown_table")
     columns = list(rows[0]["columns"])
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
@@ -261,7 +261,8 @@ def collect(conn, table, thresholds, include_deleted=False, max_samples=5, long_
         "long_idle_minutes": _number(long_idle_minutes),
         "statuses": statuses,
         "over_threshold": over,
-        "failed": failed,
+        # not "failed": Ansible reads a true top-level "failed" as the task failing
+        "failed_by_reason": failed,
         "by_status_idle": by_status_idle,
         "runbook_query": RUNBOOK_QUERY % table,
         "accepted_status": spec["accepted_status"],

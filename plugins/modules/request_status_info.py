@@ -14,9 +14,8 @@ short_description: Count the fleet manager's OSD cluster and Kafka requests by s
 version_added: 0.1.0
 description:
   - The runbook's database check in the I(OSD cluster) and I(Kafka cluster) provisioning sections, "Look up
-    secret/kas-fleet-manager-rds, login to database" and
-    C(select status, to_char(now() - updated_at,'HH24:MI') idle_time, count(1) from clusters group by ...),
-    with the thresholds of its "How to handle" rules applied.
+    secret/kas-fleet-manager-rds, login to database" and count the rows by status and idle time (its query is
+    returned as RV(runbook_query)), with the thresholds of its "How to handle" rules applied.
   - For one table (O(table)), returns per status the number of requests, the oldest idle time and how many sit idle
     past the status's threshold (cluster_accepted over 3 minutes is the restart rule; a not ready status over 45
     minutes is the escalation rule), a few of those requests as samples, the failed requests grouped by failed
@@ -73,14 +72,14 @@ options:
     default: false
   max_samples:
     description:
-      - At most this many requests per status in RV(over_threshold), and ids per reason in RV(failed), the ones idle
-        longest first. C(0) for counts only. At most 1000.
+      - At most this many requests per status in RV(over_threshold), and ids per reason in RV(failed_by_reason), the
+        ones idle longest first. C(0) for counts only. At most 1000.
     type: int
     default: 5
 notes:
   - The database login only needs C(SELECT) on the table (the lab's C(kas_runbook) login has nothing more); the
     module never writes, in check mode or not.
-  - Idle time is C(now() - updated_at) on the database server's clock, as in the runbook's query.
+  - Idle time is the time since C(updated_at) on the database server's clock, as in the runbook's query.
 seealso:
   - name: kas-fleet-manager SOP
     description: The runbook this module automates (OSD and Kafka cluster provisioning sections).
@@ -124,7 +123,7 @@ EXAMPLES = r"""
 - name: Failed Kafka requests, by failed reason
   ansible.builtin.debug:
     msg: "{{ item.count }} x {{ item.failed_reason }} (e.g. {{ item.sample_ids | join(', ') }})"
-  loop: "{{ kafkas.failed }}"
+  loop: "{{ kafkas.failed_by_reason }}"
 """
 
 RETURN = r"""
@@ -139,7 +138,7 @@ source:
   type: str
   sample: secret kas-fleet-manager-stage/kas-fleet-manager-rds
 checked_at:
-  description: The database's C(now()) of the snapshot, in UTC; idle times are relative to it.
+  description: The database's time of the snapshot (its now function), in UTC; idle times are relative to it.
   returned: success
   type: str
   sample: "2026-11-25T04:00:00Z"
@@ -210,11 +209,12 @@ over_threshold:
          updated_at: "2026-11-25T03:34:59Z", deleted_at: null, cluster_id: cdhunvd8igjhbi0nmtt0,
          cloud_provider: aws, region: eu-west-1, provider_type: ocm, cluster_type: managed}
     cluster_provisioning: []
-failed:
+failed_by_reason:
   description:
     - The C(failed) requests grouped by C(failed_reason), most frequent first, with C(count),
       C(oldest_idle_minutes) and up to O(max_samples) C(sample_ids). The clusters table has no failed reason, so its
       failed requests make one group under a null reason.
+    - Not named C(failed), which Ansible would read as the task's own failure flag.
   returned: success
   type: list
   elements: dict

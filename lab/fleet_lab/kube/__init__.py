@@ -11,7 +11,23 @@ as a cluster, serving the fleet manager's namespace as a scenario describes it.
 Modules: ``server`` (HTTP, auth, discovery, CRUD, watch, logs, scale, SSAR), ``store`` (objects and
 resourceVersions), ``controller`` (scenario loading; rollouts, scaling, pod lifecycle), ``objects`` (object
 builders), ``logs`` (lazy deterministic pod logs), ``tables`` (kubectl's server-side printing),
-``selectors``, ``patch`` and ``tls``.
+``selectors``, ``patch``, ``tls`` and ``testing`` (helpers for lab/tests/test_kube_*.py).
+
+Where the lab knowingly differs from a real cluster:
+
+* Time: the lab clock is the scenario's ``now`` plus the wall time since ``load_scenario``; object
+  timestamps, ``sinceSeconds`` and ages use it. Generated pod events are as old as the pods (a real
+  cluster drops events after an hour).
+* Rollouts create all new pods at once (Ready ~1.3-2 s later) and terminate old pods as new ones get
+  ready; a rollout that cannot progress reports ProgressDeadlineExceeded after ``cluster.progress_deadline``
+  lab seconds (10), not the 600 s in the spec. Scale-down removes pods in the ReplicaSet controller's order
+  (unscheduled, pending, not ready, then newest). A pod deleted through the API is replaced.
+* LIST in a namespace that does not exist answers an empty list (as a real server does); GET of a
+  namespaced object there answers 404 for the object, POST answers 404 ``namespaces "x" not found``.
+* ``pods/log`` with ``follow=true`` returns what the log holds and ends.
+* No ``/openapi``: ``kubectl create/apply`` need ``--validate=false``. No SelfSubjectRulesReview
+  (``kubectl auth can-i --list``), no metrics API, no coordination leases.
+* Scenario events about Nodes live in the scenario namespace (a real cluster keeps them in ``default``).
 """
 import os
 import threading
@@ -27,10 +43,10 @@ __all__ = ["KubeLab"]
 
 class KubeLab(object):
     def __init__(self, state_dir, host="127.0.0.1", port=0, on_rollout_complete=None):
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            raise ValueError("the lab API binds to loopback only, not %r" % host)
+        if host not in ("127.0.0.1", "localhost"):
+            raise ValueError("the lab API binds to 127.0.0.1 only, not %r" % host)
         self.state_dir = os.path.abspath(state_dir)
-        self.host = "127.0.0.1" if host == "localhost" else host
+        self.host = "127.0.0.1"
         self.port = port
         self.cluster = Cluster(on_rollout_complete=on_rollout_complete)
         self.auth = Auth()

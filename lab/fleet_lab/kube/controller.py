@@ -18,6 +18,7 @@ import copy
 import datetime
 import json
 import logging
+import queue
 import threading
 import time
 
@@ -80,6 +81,8 @@ class Cluster(object):
         self.kick = threading.Event()
         self._stop = threading.Event()
         self._thread = None
+        self._callbacks = queue.Queue()
+        self._callback_thread = None
         self._event_seq = 0
         self.errors = []
 
@@ -133,7 +136,8 @@ class Cluster(object):
                 state.hashes[fp] = scenario["replicaset_hash"]
                 state.observed = (fp, dep_conf["replicas"])
                 self.deps[state.uid] = state
-                rs = objects.replicaset(dep, scenario["replicaset_hash"], dep_conf["replicas"], 1, pod_created - 5 * SECOND)
+                rs = objects.replicaset(dep, scenario["replicaset_hash"], dep_conf["replicas"], 1,
+                                        pod_created - 5 * SECOND)
                 self.rss[rs["metadata"]["uid"]] = RSState("scenario", managed=False)
                 self.rss[rs["metadata"]["uid"]].created = len(scenario["pods"])
             template = dep["spec"]["template"] if dep else objects.pod_template(dep_conf["image"],
@@ -216,7 +220,8 @@ class Cluster(object):
         for ev in scenario.get("events", []):
             o = ev["object"]
             if o["kind"] == "Pod":
-                target = pods_by_name.get(o["name"]) or {"kind": "Pod", "metadata": {"name": o["name"], "namespace": ns}}
+                target = pods_by_name.get(o["name"]) or {"kind": "Pod",
+                                                         "metadata": {"name": o["name"], "namespace": ns}}
             elif o["kind"] == "Deployment" and dep is not None and o["name"] == dep["metadata"]["name"]:
                 target = dep
             elif o["kind"] == "ReplicaSet" and rs is not None and o["name"] == rs["metadata"]["name"]:
@@ -366,12 +371,17 @@ class Cluster(object):
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="kube-controller", daemon=True)
         self._thread.start()
+        self._callback_thread = threading.Thread(target=self._run_callbacks, name="kube-callbacks", daemon=True)
+        self._callback_thread.start()
 
     def stop(self):
         self._stop.set()
         self.kick.set()
+        self._callbacks.put(None)
         if self._thread:
             self._thread.join(5)
+        if self._callback_thread:
+            self._callback_thread.join(5)
         with self.store.lock:
             self.store.stopped = True
             self.store.cond.notify_all()
@@ -388,12 +398,22 @@ class Cluster(object):
                 LOG.exception("controller tick failed")
                 self.errors.append(repr(exc))
                 done = []
-            for kind, info in done:
-                if self.on_rollout_complete:
-                    try:
-                        self.on_rollout_complete(kind, info)
-                    except Exception:
-                        LOG.exception("on_rollout_complete(%s) failed", kind)
+            for item in done:
+                self._callbacks.put(item)
+
+    def _run_callbacks(self):
+        """``on_rollout_complete`` runs here, in order, so a slow callback never holds up the controller."""
+        while True:
+            item = self._callbacks.get()
+            if item is None:
+                return
+            kind, info = item
+            LOG.info("%s complete: %s", kind, {k: info[k] for k in ("deployment", "replicas", "triggers")})
+            if self.on_rollout_complete:
+                try:
+                    self.on_rollout_complete(kind, info)
+                except Exception:
+                    LOG.exception("on_rollout_complete(%s) failed", kind)
 
     def tick(self):
         """One reconcile pass; returns the completions to report."""
@@ -613,8 +633,9 @@ class Cluster(object):
                 profile = dict(healthy)
                 if index == 0:
                     profile["leads"] = self._all_workers()
-                    prefixes = {p.get("worker_prefix") for p in sources}
-                    profile["worker_prefix"] = "legacy" if prefixes == {"legacy"} else "current"
+                    # the build's type names: those the scenario's leader logged
+                    profile["worker_prefix"] = next((p.get("worker_prefix", "current") for p in sources
+                                                     if p.get("leads")), "current")
             elif index < len(sources):
                 profile = {k2: copy.deepcopy(v) for k2, v in sources[index].items() if k2 != "name"}
                 profile["restarts"] = 0

@@ -5,7 +5,7 @@ Pods carry a ``PodInfo`` next to them (not in the object): the scenario's pod ke
 the controller advances. ``render_pod_status`` turns it into ``status`` at a given time.
 """
 import base64
-import datetime
+import copy
 import hashlib
 import uuid
 
@@ -157,7 +157,6 @@ def deployment(ns, name, replicas, image, environment, created_us):
 
 
 def replicaset(dep, rs_hash, replicas, revision, created_us):
-    import copy
     meta = dep["metadata"]
     template = copy.deepcopy(dep["spec"]["template"])
     template.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = rs_hash
@@ -298,7 +297,6 @@ def plan_new_windows(info):
 
 
 def pod_object(info, rs, template, uid_seed):
-    import copy
     labels = dict(template.get("metadata", {}).get("labels") or {})
     meta = {"name": info.name, "namespace": info.namespace, "uid": uid_for("pod", info.name, uid_seed),
             "creationTimestamp": ts(info.created), "labels": labels,

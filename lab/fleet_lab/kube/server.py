@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import secrets as secrets_mod
+import select
 import socket
 import ssl
 import threading
@@ -475,7 +476,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._send_json(200, table)
                 return 200
             body = {"kind": resource.kind + "List", "apiVersion": resource.api_version, "metadata": meta,
-                    "items": [self._with_kind(resource, o) for o in items]}
+                    "items": items}
             data = json.dumps(body, separators=(",", ":")).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -485,11 +486,6 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
         return 200
-
-    @staticmethod
-    def _with_kind(resource, obj):
-        # items of a list carry kind/apiVersion in the JSON of a real server too
-        return obj
 
     def _watch(self, resource, ns):
         labels, fields = self._selectors(resource)
@@ -554,6 +550,9 @@ class Handler(BaseHTTPRequestHandler):
                     if not history:
                         store.cond.wait(min(1.0, max(0.0, deadline - time.monotonic())))
                         history = store.events_since(last) or []
+                if not history and self._client_gone():
+                    break
+                with store.lock:
                     out = []
                     for rv, etype, res_name, obj in history:
                         last = rv
@@ -568,10 +567,33 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         return 200
 
+    def _client_gone(self):
+        """True when the client closed a streaming connection (it sends nothing while it reads a watch)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        if not readable:
+            return False
+        timeout = self.connection.gettimeout()
+        try:
+            self.connection.settimeout(0.01)
+            return not self.connection.recv(1)
+        except (ssl.SSLWantReadError, socket.timeout):
+            return False
+        except (OSError, ssl.SSLError):
+            return True
+        finally:
+            try:
+                self.connection.settimeout(timeout)
+            except OSError:
+                pass
+
     # -- create / update / delete -------------------------------------------------------------------------
     def _check_kind(self, resource, obj):
         if not isinstance(obj, dict):
-            raise ApiError(400, "BadRequest", "the object provided is unrecognized (must be of type %s)" % resource.kind)
+            raise ApiError(400, "BadRequest",
+                           "the object provided is unrecognized (must be of type %s)" % resource.kind)
         kind = obj.get("kind")
         if kind and kind != resource.kind:
             raise ApiError(400, "BadRequest", "the API version in the data (%s) does not match the expected API "
