@@ -36,7 +36,11 @@ section = scenario.load(sys.argv[1])["section"]
 print("sop_triage" if section == "none" else "sop_" + section.replace("kafka_provisioning_latency", "kafka_latency"))
 PY
 )"
-if [ -f "playbooks/${playbook}.yml" ]; then
+missing=""
+for module in leader_check fleet_restart fleet_scale escalate; do
+  [ -f "plugins/modules/${module}.py" ] || missing="${missing} ${module}"
+done
+if [ -z "${missing}" ]; then
   scripts/sync_collection.sh
   echo
   echo "### ansible-playbook kas.fleet_manager.${playbook} -i ${state}/inventory.yml"
@@ -50,7 +54,7 @@ if [ -f "playbooks/${playbook}.yml" ]; then
   fi
 else
   echo
-  echo "(playbooks/${playbook}.yml is not written yet: the lab above is what it will act on)"
+  echo "(playbooks/${playbook}.yml needs modules not written yet:${missing}; the lab above is what it will act on)"
 fi
 echo
 echo "The lab is still up: source ${state}/env.sh; stop it with: python -m fleet_lab --state-dir ${state} down"
