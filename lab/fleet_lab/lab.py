@@ -18,6 +18,7 @@ import urllib.request
 
 import yaml
 
+from fleet_lab.state import alive
 from fleet_lab import scenario as scenario_mod
 from fleet_lab import state
 
@@ -32,22 +33,6 @@ class LabError(RuntimeError):
 
 def _utcnow():
     return datetime.datetime.now(datetime.timezone.utc)
-
-
-def _alive(pid):
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child of ours is not alive
-        with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 class Lab(object):
@@ -183,18 +168,18 @@ class Lab(object):
         info = self.info
         started = info.get("started", {})
         pid = started.get("daemon")
-        if _alive(pid):
+        if alive(pid):
             os.kill(pid, signal.SIGTERM)
             _wait_gone(pid, 5)
         if started.get("prometheus"):
             prometheus.stop(self.state_dir)
         if started.get("postgres"):
             postgres.stop(self.state_dir)
-        left = [name for name, pid in started.items() if _alive(pid)]
+        left = [name for name, pid in started.items() if alive(pid)]
         for name in left:
             os.kill(started[name], signal.SIGKILL)
             _wait_gone(started[name], 5)
-        left = [name for name, pid in started.items() if _alive(pid)]
+        left = [name for name, pid in started.items() if alive(pid)]
         info["started"] = {}
         info["stopped_at"] = _utcnow().isoformat()
         state.write(self.state_dir, info)
@@ -204,11 +189,11 @@ class Lab(object):
 
     def running(self):
         started = self.info.get("started", {})
-        return bool(started) and all(_alive(pid) for pid in started.values())
+        return bool(started) and all(alive(pid) for pid in started.values())
 
     def status(self):
         info = self.info
-        components = {name: {"pid": pid, "alive": _alive(pid)} for name, pid in info.get("started", {}).items()}
+        components = {name: {"pid": pid, "alive": alive(pid)} for name, pid in info.get("started", {}).items()}
         return {
             "state_dir": self.state_dir,
             "scenario": info["scenario"]["name"],
@@ -329,7 +314,7 @@ class Lab(object):
 
 def _wait_gone(pid, timeout):
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and alive(pid):
         try:
             os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:

@@ -56,6 +56,7 @@ import tempfile
 import time
 import uuid
 
+from fleet_lab.state import alive
 from fleet_lab import logformat
 
 try:  # the wheel's binaries; psycopg2 is imported lazily (the CLI imports this module for stop() too)
@@ -146,23 +147,6 @@ def _read_json(path):
             return json.load(handle)
     except (OSError, ValueError):
         return None
-
-
-def _alive(pid):
-    """True if ``pid`` runs (a zombie does not count)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _postmaster_pid(data_dir):
@@ -405,7 +389,7 @@ class Postgres(object):
 
     def running(self):
         info = _read_json(self.paths["info"])
-        return bool(info) and _alive(info.get("pid")) and _postmaster_pid(self.paths["data"]) == info.get("pid")
+        return bool(info) and alive(info.get("pid")) and _postmaster_pid(self.paths["data"]) == info.get("pid")
 
     def start(self):
         """Start the server (copying the template cluster); return host/port/dbname/pid and credentials."""
@@ -415,7 +399,7 @@ class Postgres(object):
         os.makedirs(p["base"], exist_ok=True)
         user = _system_user()
         stale = _postmaster_pid(p["data"])
-        if stale and _alive(stale):
+        if stale and alive(stale):
             stop(self.state_dir)
         template = _ensure_template(user)
         if os.path.exists(p["data"]):
@@ -566,7 +550,7 @@ def stop(state_dir, timeout=20):
     p = _paths(state_dir)
     info = _read_json(p["info"]) or {}
     pid = _postmaster_pid(p["data"]) or info.get("pid")
-    if not _alive(pid):
+    if not alive(pid):
         return True
     user = _system_user()
     try:
@@ -575,21 +559,21 @@ def stop(state_dir, timeout=20):
     except (PostgresError, subprocess.TimeoutExpired):
         pass
     deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _alive(pid):
+    if alive(pid):
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError as exc:
             if exc.errno != errno.ESRCH:
                 raise
         deadline = time.monotonic() + 5
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
     sock = info.get("socket_dir")
     if sock and not sock.startswith(p["base"]):
         shutil.rmtree(sock, ignore_errors=True)
-    return not _alive(pid)
+    return not alive(pid)
 
 
 # -- rows ----------------------------------------------------------------------------------------------------
@@ -651,7 +635,6 @@ class _ChunkReader(object):
         out = self._buf[self._pos:self._pos + size]
         self._pos += len(out)
         return out
-
 
 
 def _copy_value(value):

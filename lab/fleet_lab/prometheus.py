@@ -48,6 +48,7 @@ import subprocess
 import time
 import urllib.request
 
+from fleet_lab.state import alive
 from fleet_lab import logformat
 from fleet_lab import scenario as scenario_mod
 
@@ -111,22 +112,6 @@ def _write_json(path, data):
     os.replace(tmp, path)
 
 
-def _alive(pid):
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def _is_ours(pid, data_dir):
     """True if ``pid`` is a prometheus serving ``data_dir`` (so a recycled PID is never killed)."""
     try:
@@ -181,7 +166,7 @@ class Prometheus(object):
     def running(self):
         info = _read_json(self.paths["info"]) or {}
         pid = info.get("pid")
-        return _alive(pid) and _is_ours(pid, self.paths["data"])
+        return alive(pid) and _is_ours(pid, self.paths["data"])
 
     # -- data ----------------------------------------------------------------------------------------------
     def build(self, scenario, now, data_dir):
@@ -287,7 +272,7 @@ def stop(state_dir, timeout=10):
     p = _paths(state_dir)
     info = _read_json(p["info"]) or {}
     pid = info.get("pid")
-    if not _alive(pid) or not _is_ours(pid, p["data"]):
+    if not alive(pid) or not _is_ours(pid, p["data"]):
         if pid:
             _reap(pid)
         return True
@@ -295,14 +280,14 @@ def stop(state_dir, timeout=10):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         _reap(pid)
-        if not _alive(pid):
+        if not alive(pid):
             return True
         time.sleep(0.02)
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         _reap(pid)
-        if not _alive(pid):
+        if not alive(pid):
             return True
         time.sleep(0.02)
     return False

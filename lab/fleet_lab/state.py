@@ -25,3 +25,20 @@ def write(state_dir, data):
 
 def exists(state_dir):
     return os.path.isfile(os.path.join(state_dir, STATE_FILE))
+
+
+def alive(pid):
+    """True if ``pid`` runs. A zombie does not count: PID 1 here may never reap the lab's stopped servers."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return False
