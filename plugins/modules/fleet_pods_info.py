@@ -263,95 +263,12 @@ import datetime
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils.args import k8s_auth_spec
-from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError, run_module
+from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import (
+    check_namespace, summarize_deployment, summarize_pod)
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import run_module
 from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import Kube, require_k8s
 
-RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 IMAGE_PULL_REASONS = ("ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull")
-
-
-def summarize_deployment(dep):
-    """The deployment's figures and rollout state, from the API object (None when missing)."""
-    if dep is None:
-        return {"exists": False}
-    meta, spec, status = dep.get("metadata", {}), dep.get("spec", {}), dep.get("status", {})
-    template = spec.get("template", {})
-    desired = spec.get("replicas", 1)
-    conditions = [{"type": c.get("type"), "status": c.get("status"), "reason": c.get("reason"),
-                   "message": c.get("message"), "last_update_time": c.get("lastUpdateTime")}
-                  for c in status.get("conditions") or []]
-    summary = {
-        "exists": True,
-        "name": meta.get("name"),
-        "desired_replicas": desired,
-        "replicas": status.get("replicas", 0),
-        "ready_replicas": status.get("readyReplicas", 0),
-        "updated_replicas": status.get("updatedReplicas", 0),
-        "available_replicas": status.get("availableReplicas", 0),
-        "unavailable_replicas": status.get("unavailableReplicas", 0),
-        "generation": meta.get("generation"),
-        "observed_generation": status.get("observedGeneration"),
-        "conditions": conditions,
-        "restarted_at": (template.get("metadata", {}).get("annotations") or {}).get(RESTARTED_AT),
-        "images": dict((c.get("name"), c.get("image")) for c in template.get("spec", {}).get("containers", [])),
-        "selector": selector_of(dep),
-        "annotations": meta.get("annotations") or {},
-    }
-    summary["rollout_status"] = rollout_status(summary)
-    summary["rollout_in_progress"] = summary["rollout_status"] == "progressing"
-    return summary
-
-
-def rollout_status(d):
-    """complete, progressing or stalled, judged as ``kubectl rollout status`` does."""
-    if d["generation"] is not None and (d["observed_generation"] or 0) < d["generation"]:
-        return "progressing"
-    for cond in d["conditions"]:
-        if cond["type"] == "Progressing" and cond["reason"] == "ProgressDeadlineExceeded":
-            return "stalled"
-    desired = d["desired_replicas"]
-    if d["updated_replicas"] < desired or d["replicas"] > d["updated_replicas"] or \
-            d["available_replicas"] < d["updated_replicas"]:
-        return "progressing"
-    return "complete"
-
-
-def selector_of(dep):
-    labels = (dep.get("spec", {}).get("selector") or {}).get("matchLabels") or {}
-    return ",".join("%s=%s" % kv for kv in sorted(labels.items()))
-
-
-def summarize_pod(pod):
-    status = pod.get("status", {})
-    containers = []
-    for cs in status.get("containerStatuses") or []:
-        state = cs.get("state") or {}
-        state_name = next(iter(state), None)
-        detail = state.get(state_name) or {}
-        last = (cs.get("lastState") or {}).get("terminated") or {}
-        containers.append({
-            "name": cs.get("name"),
-            "ready": bool(cs.get("ready")),
-            "restarts": cs.get("restartCount", 0),
-            "state": state_name,
-            "reason": detail.get("reason"),
-            "message": detail.get("message"),
-            "last_state_reason": last.get("reason"),
-            "last_exit_code": last.get("exitCode"),
-        })
-    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
-    return {
-        "name": pod["metadata"]["name"],
-        "phase": status.get("phase"),
-        "ready": ready,
-        "restarts": sum(c["restarts"] for c in containers),
-        "waiting_reasons": sorted(set(c["reason"] for c in containers if c["state"] == "waiting" and c["reason"])),
-        "terminated_reasons": sorted(set(c["last_state_reason"] for c in containers if c["last_state_reason"])),
-        "containers": containers,
-        "start_time": status.get("startTime"),
-        "node": pod.get("spec", {}).get("nodeName"),
-        "deleting": bool(pod["metadata"].get("deletionTimestamp")),
-    }
 
 
 def _parse_time(value):
@@ -442,20 +359,6 @@ def find_problems(deployment, pods, events, expected_replicas):
                                     % (len(warnings), warnings[0]["reason"], warnings[0]["message"]),
                          "evidence": {"events": warnings[:5]}})
     return problems
-
-
-def check_namespace(kube, namespace):
-    """Tell a wrong namespace from a missing deployment. A token that may not read namespace objects (usual for
-    a namespaced role) cannot tell, and the missing deployment is reported as such."""
-    try:
-        kube.read_namespace(namespace)
-    except FleetError as exc:
-        if exc.details.get("status") == 404:
-            raise FleetError("namespace %s not found on %s: check the namespace option (for example "
-                             "kas-fleet-manager-stage or kas-fleet-manager-production)" % (namespace, kube.host),
-                             status=404)
-        if exc.details.get("status") != 403:
-            raise
 
 
 def gather(module):

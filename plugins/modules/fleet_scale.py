@@ -1,0 +1,319 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kas.fleet_manager contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: fleet_scale
+short_description: Scale the kas-fleet-manager deployment up, never down, never above a cap
+version_added: 0.1.0
+description:
+  - The runbook's remediations "Start the pod if none is running (default 3)" (I(Fleet Manager down),
+    I(availability)) and "increase the number of replicas" when containers are under pressure (I(availability),
+    I(latency)).
+  - Scales through the C(deployments/scale) subresource, as C(kubectl scale) does, to O(replicas), or to the
+    current count plus O(step).
+  - "Guarded: it never scales down (a current count at or above the target is C(skipped_reason=already_at_or_above),
+    C(changed=false)), never above O(max_replicas) (the target is capped and C(capped=true) says so), and not while
+    a rollout is in progress (C(skipped_reason=rollout_in_progress)). The write is conditional on the deployment's
+    resourceVersion, so a concurrent change is re-read and re-decided rather than overwritten."
+  - With O(wait), waits until every replica is updated, ready and available, and fails after O(wait_timeout)
+    seconds saying what it saw.
+  - Check mode never writes; it evaluates the same guards, checks with a SelfSubjectAccessReview that the scale
+    would be allowed, and reports the replicas it would set. With C(--diff), shows the replicas before and after.
+author:
+  - kas.fleet_manager maintainers (@kas-fleet-manager)
+options:
+  namespace:
+    description:
+      - Namespace of the fleet manager, for example C(kas-fleet-manager-stage).
+    type: str
+    required: true
+  deployment:
+    description:
+      - Name of the fleet manager's deployment.
+    type: str
+    default: kas-fleet-manager
+  replicas:
+    description:
+      - The number of replicas to scale up to, for example the runbook's default V(3).
+      - One of O(replicas) and O(step) is required.
+    type: int
+  step:
+    description:
+      - Scale up by this many replicas from the current count.
+    type: int
+  max_replicas:
+    description:
+      - Never scale above this many replicas; a higher target is capped to it.
+    type: int
+    default: 6
+  wait:
+    description:
+      - Wait for the new replicas to be ready.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for the replicas before failing.
+    type: int
+    default: 180
+  wait_sleep:
+    description:
+      - Seconds between two looks at the deployment while waiting.
+    type: int
+    default: 2
+extends_documentation_fragment:
+  - kas.fleet_manager.k8s_auth
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Evaluates every guard and the permission to scale, and returns C(changed=true) when it would scale.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: The replicas before and after.
+notes:
+  - Needs C(get) on C(deployments), C(patch) on C(deployments/scale) and C(list) on C(pods) in the namespace.
+seealso:
+  - module: kas.fleet_manager.fleet_restart
+  - module: kas.fleet_manager.fleet_pods_info
+"""
+
+EXAMPLES = r"""
+- name: "Start the pod if none is running (default: 3)"
+  kas.fleet_manager.fleet_scale:
+    namespace: kas-fleet-manager-production
+    kubeconfig: /etc/kas-sre/kubeconfig
+    replicas: 3
+  register: started
+
+- name: "Container performance issue: increase the number of replicas by one, at most 6"
+  kas.fleet_manager.fleet_scale:
+    namespace: kas-fleet-manager-production
+    step: 1
+    max_replicas: 6
+  register: scaled
+
+- name: Say when the cap was reached
+  ansible.builtin.debug:
+    msg: "{{ scaled.msg }}"
+  when: scaled.capped
+
+- name: See what a scale-up would do, without doing it
+  kas.fleet_manager.fleet_scale:
+    namespace: kas-fleet-manager-stage
+    replicas: 3
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+msg:
+  description: What was done, or why not, in one sentence.
+  returned: always
+  type: str
+  sample: scaled deployment kas-fleet-manager from 1 to 3 replicas; 3 pod(s) ready in 4 s
+scaled:
+  description: True when this run changed the replicas (false in check mode).
+  returned: always
+  type: bool
+  sample: true
+skipped_reason:
+  description:
+    - Why nothing was scaled, or null. C(already_at_or_above) (the current count is at or above the target, which
+      is never scaled down), C(rollout_in_progress), or C(deployment_missing) (a failure, returned with it).
+  returned: always
+  type: str
+  sample: already_at_or_above
+replicas_before:
+  description: spec.replicas before this run.
+  returned: always
+  type: int
+  sample: 1
+replicas_after:
+  description: spec.replicas after this run (in check mode, what it would be).
+  returned: always
+  type: int
+  sample: 3
+target:
+  description: The replicas asked for (O(replicas), or the current count plus O(step)), before the cap.
+  returned: always
+  type: int
+  sample: 3
+capped:
+  description: True when the target was above O(max_replicas) and was lowered to it.
+  returned: always
+  type: bool
+  sample: false
+max_replicas:
+  description: O(max_replicas).
+  returned: always
+  type: int
+  sample: 6
+rollout:
+  description: How the scale-up went.
+  returned: always
+  type: dict
+  contains:
+    status:
+      description: C(complete), C(timeout) (a failure), C(not_waited), C(not_started) or C(check_mode).
+      type: str
+    seconds:
+      description: Seconds spent waiting.
+      type: float
+    seen:
+      description: The deployment's figures at the end of the wait.
+      type: dict
+  sample: {status: complete, seconds: 4.1}
+pods_before:
+  description: Names of the deployment's pods (not terminating) before the scale-up.
+  returned: always
+  type: list
+  elements: str
+  sample: [kas-fleet-manager-58f7b8b649-2mgcp]
+pods_after:
+  description: Names of the pods after the wait (the same as RV(pods_before) when nothing was scaled or without
+    O(wait)).
+  returned: always
+  type: list
+  elements: str
+  sample: [kas-fleet-manager-58f7b8b649-2mgcp, kas-fleet-manager-58f7b8b649-8xk2q, kas-fleet-manager-58f7b8b649-q2w4z]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kas.fleet_manager.plugins.module_utils.args import k8s_auth_spec
+from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import (
+    CONFLICT_ATTEMPTS, describe_seen, is_conflict, list_deployment_pods, pod_names, read_existing_deployment,
+    resource_version, summarize_deployment, wait_for_rollout)
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError, run_module
+from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import Kube, require_k8s
+
+
+def plan(current, replicas=None, step=None, max_replicas=6, rollout_in_progress=False):
+    """The decision, pure: ``{target, capped, replicas_after, skipped_reason}``. Never down, never above the cap,
+    never during a rollout."""
+    target = replicas if replicas is not None else current + step
+    capped = target > max_replicas
+    goal = min(target, max_replicas)
+    decision = {"target": target, "capped": capped, "replicas_after": current, "skipped_reason": None}
+    if current >= goal:
+        decision["skipped_reason"] = "already_at_or_above"
+    elif rollout_in_progress:
+        decision["skipped_reason"] = "rollout_in_progress"
+    else:
+        decision["replicas_after"] = goal
+    return decision
+
+
+def message(name, current, decision, max_replicas):
+    cap = " (target %d capped to max_replicas %d)" % (decision["target"], max_replicas) if decision["capped"] else ""
+    if decision["skipped_reason"] == "already_at_or_above":
+        return ("deployment %s already has %d replica(s), at or above the target %d%s: never scaling down"
+                % (name, current, min(decision["target"], max_replicas), cap))
+    if decision["skipped_reason"] == "rollout_in_progress":
+        return "a rollout of deployment %s is in progress: not scaling during a rollout%s" % (name, cap)
+    return "scale deployment %s from %d to %d replicas%s" % (name, current, decision["replicas_after"], cap)
+
+
+def check_permission(kube, namespace, name, **details):
+    try:
+        allowed, _reason = kube.can_i(namespace, "patch", "deployments", group="apps", subresource="scale")
+    except FleetError:
+        return
+    if not allowed:
+        raise FleetError("cannot patch deployments/scale %s/%s: forbidden (403): the Kubernetes user may not scale "
+                         "deployments in namespace %s (SelfSubjectAccessReview in check mode)"
+                         % (namespace, name, namespace), status=403, **details)
+
+
+def scale(module, kube=None):
+    p = module.params
+    ns, name = p["namespace"], p["deployment"]
+    kube = kube or Kube(p)
+    for attempt in range(CONFLICT_ATTEMPTS):
+        dep = read_existing_deployment(kube, ns, name, scaled=False)
+        summary = summarize_deployment(dep)
+        current = summary["desired_replicas"]
+        decision = plan(current, p["replicas"], p["step"], p["max_replicas"], summary["rollout_in_progress"])
+        pods = pod_names(list_deployment_pods(kube, ns, dep))
+        result = {
+            "changed": False, "scaled": False, "skipped_reason": decision["skipped_reason"],
+            "replicas_before": current, "replicas_after": decision["replicas_after"], "target": decision["target"],
+            "capped": decision["capped"], "max_replicas": p["max_replicas"],
+            "rollout": {"status": "not_started", "seconds": 0.0}, "pods_before": pods, "pods_after": pods,
+            "msg": message(name, current, decision, p["max_replicas"]),
+        }
+        if decision["skipped_reason"]:
+            return result
+        result["changed"] = True
+        if module._diff:
+            result["diff"] = {"before": {"replicas": current}, "after": {"replicas": decision["replicas_after"]}}
+        if module.check_mode:
+            check_permission(kube, ns, name, scaled=False)
+            result["rollout"]["status"] = "check_mode"
+            result["msg"] = "would " + result["msg"] + "; check mode"
+            return result
+        try:
+            kube.scale_deployment(ns, name, decision["replicas_after"], resource_version(dep))
+        except FleetError as exc:
+            if is_conflict(exc) and attempt < CONFLICT_ATTEMPTS - 1:
+                continue
+            exc.details.setdefault("scaled", False)
+            raise
+        result["scaled"] = True
+        return finish(kube, p, result)
+    raise FleetError("deployment %s/%s kept changing while scaling it (%d conflicts); try again"
+                     % (ns, name, CONFLICT_ATTEMPTS), scaled=False)
+
+
+def finish(kube, p, result):
+    ns, name = p["namespace"], p["deployment"]
+    done = "scaled deployment %s from %d to %d replicas" % (name, result["replicas_before"], result["replicas_after"])
+    if result["capped"]:
+        done += " (target %d capped to max_replicas %d)" % (result["target"], p["max_replicas"])
+    if not p["wait"]:
+        result["rollout"] = {"status": "not_waited", "seconds": 0.0}
+        result["msg"] = done + "; not waiting for the pods"
+        return result
+    waited = wait_for_rollout(kube, ns, name, p["wait_timeout"], p["wait_sleep"])
+    result["rollout"] = {"status": waited["status"], "seconds": waited["seconds"], "seen": waited["seen"]}
+    result["pods_after"] = pod_names(waited["pods"])
+    if waited["status"] != "complete":
+        result.pop("msg", None)
+        raise FleetError("%s but the replicas were not ready after %s s: %s" % (
+            done, p["wait_timeout"], describe_seen(waited["seen"])), **result)
+    result["msg"] = "%s; %d pod(s) ready in %.0f s" % (done, len(result["pods_after"]), waited["seconds"])
+    return result
+
+
+def main():
+    argument_spec = k8s_auth_spec()
+    argument_spec.update(
+        namespace=dict(type="str", required=True),
+        deployment=dict(type="str", default="kas-fleet-manager"),
+        replicas=dict(type="int"),
+        step=dict(type="int"),
+        max_replicas=dict(type="int", default=6),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=180),
+        wait_sleep=dict(type="int", default=2),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_one_of=[("replicas", "step")], mutually_exclusive=[("replicas", "step")])
+    for name, minimum in (("replicas", 0), ("step", 1), ("max_replicas", 1), ("wait_timeout", 1), ("wait_sleep", 1)):
+        if module.params[name] is not None and module.params[name] < minimum:
+            module.fail_json(msg="%s must be at least %d, got %d" % (name, minimum, module.params[name]))
+    require_k8s(module)
+    run_module(module, scale)
+
+
+if __name__ == "__main__":
+    main()
