@@ -8,7 +8,6 @@ import subprocess
 import time
 import urllib.request
 
-import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -19,10 +18,10 @@ def free_port():
         return sock.getsockname()[1]
 
 
-@pytest.mark.lab_scenario("kafka_provisioning_stuck_strimzi")
 def test_ansible_runner_artifacts_carry_the_decision_and_no_secret(fleet_lab, tmp_path):
     import ansible_runner
 
+    fleet_lab.switch("kafka_provisioning_stuck_strimzi")
     pdd = tmp_path / "pdd"
     (pdd / "inventory").mkdir(parents=True)
     (pdd / "env").mkdir()
@@ -35,9 +34,12 @@ def test_ansible_runner_artifacts_carry_the_decision_and_no_secret(fleet_lab, tm
                                 quiet=True, ident="sop")
     assert result.status == "successful", result.stdout.read()[-3000:]
     assert result.rc == 0
-    stats = json.loads((pdd / "artifacts" / "sop" / "job_events").joinpath(
-        sorted(os.listdir(pdd / "artifacts" / "sop" / "job_events"))[-1]).read_text())
-    artifact_stats = stats["event_data"]["artifact_data"]
+    # AWX reads set_stats from the playbook_on_stats event's artifact_data, as read here from the job_events files.
+    events = [json.loads((pdd / "artifacts" / "sop" / "job_events" / name).read_text())
+              for name in os.listdir(pdd / "artifacts" / "sop" / "job_events")]
+    stats = [e for e in events if e.get("event") == "playbook_on_stats"]
+    assert len(stats) == 1
+    artifact_stats = stats[0]["event_data"]["artifact_data"]
     assert artifact_stats["kas_fleet_decision"] == "escalate_data_plane"
     assert os.path.isfile(artifact_stats["kas_fleet_report"])
     secrets = [fleet_lab.info["sentry"]["token"], fleet_lab.info["pagerduty_routing_key"],
@@ -49,8 +51,8 @@ def test_ansible_runner_artifacts_carry_the_decision_and_no_secret(fleet_lab, tm
                 assert secret not in text, "secret found in %s" % os.path.join(dirpath, name)
 
 
-@pytest.mark.lab_scenario("kafka_provisioning_stuck_strimzi")
 def test_alert_runs_the_section_playbook_through_ansible_rulebook(fleet_lab, tmp_path):
+    fleet_lab.switch("kafka_provisioning_stuck_strimzi")
     port = free_port()
     rulebook = tmp_path / "rulebook.yml"
     text = open(os.path.join(ROOT, "extensions", "eda", "rulebooks", "fleet_alerts.yml")).read()
@@ -85,8 +87,12 @@ def test_alert_runs_the_section_playbook_through_ansible_rulebook(fleet_lab, tmp
         time.sleep(3)
         received = fleet_lab.sink_received()
         assert [m["kind"] for m in received] == ["slack"], open(tmp_path / "rulebook.log").read()[-4000:]
-        reports = os.listdir(tmp_path / "reports")
-        assert len([r for r in reports if r.endswith(".json")]) == 1
+        reports = [r for r in os.listdir(tmp_path / "reports") if r.endswith(".json")]
+        assert len(reports) == 1
+        report = json.load(open(tmp_path / "reports" / reports[0]))
+        assert report["section"] == "kafka_provisioning_latency"
+        assert report["alert"] == alert["alerts"][0]["labels"]["alertname"]
+        assert report["decision"]["decision"] == "escalate_data_plane"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
