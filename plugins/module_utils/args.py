@@ -42,6 +42,20 @@ def k8s_auth_spec():
     return copy.deepcopy(K8S_AUTH_ARG_SPEC)
 
 
+# The deployment a module looks at or acts on; docs in the deployment doc fragment.
+DEPLOYMENT_ARG_SPEC = dict(
+    namespace=dict(type="str", required=True),
+    deployment=dict(type="str", default="kas-fleet-manager"),
+)
+
+
+def deployment_spec():
+    """The Kubernetes options plus namespace and deployment."""
+    spec = k8s_auth_spec()
+    spec.update(copy.deepcopy(DEPLOYMENT_ARG_SPEC))
+    return spec
+
+
 def db_spec(db_secret_default=None):
     spec = copy.deepcopy(DB_ARG_SPEC)
     if db_secret_default:

@@ -22,16 +22,6 @@ description:
 author:
   - kas.fleet_manager maintainers (@kas-fleet-manager)
 options:
-  namespace:
-    description:
-      - Namespace of the fleet manager, for example C(kas-fleet-manager-stage).
-    type: str
-    required: true
-  deployment:
-    description:
-      - Name of the fleet manager's deployment.
-    type: str
-    default: kas-fleet-manager
   expected_replicas:
     description:
       - The runbook's default number of pods. Fewer configured replicas is the C(replicas_below_default) problem.
@@ -55,6 +45,7 @@ options:
     type: int
     default: 20
 extends_documentation_fragment:
+  - kas.fleet_manager.deployment
   - kas.fleet_manager.k8s_auth
   - kas.fleet_manager.attributes.info_module
 """
@@ -262,7 +253,7 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kas.fleet_manager.plugins.module_utils.args import k8s_auth_spec
+from ansible_collections.kas.fleet_manager.plugins.module_utils.args import deployment_spec
 from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import (
     check_namespace, summarize_deployment, summarize_pod)
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import run_module
@@ -385,10 +376,8 @@ def gather(module):
 
 
 def main():
-    argument_spec = k8s_auth_spec()
+    argument_spec = deployment_spec()
     argument_spec.update(
-        namespace=dict(type="str", required=True),
-        deployment=dict(type="str", default="kas-fleet-manager"),
         expected_replicas=dict(type="int", default=3),
         event_keywords=dict(type="list", elements="str", no_log=False,
                             default=["Kafka Service Fleet Manager", "image", "deployment"]),

@@ -39,16 +39,6 @@ description:
 author:
   - kas.fleet_manager maintainers (@kas-fleet-manager)
 options:
-  namespace:
-    description:
-      - Namespace of the fleet manager, for example C(kas-fleet-manager-stage).
-    type: str
-    required: true
-  deployment:
-    description:
-      - Name of the fleet manager's deployment.
-    type: str
-    default: kas-fleet-manager
   state:
     description:
       - V(restarted) restarts the pods if the guards allow it.
@@ -111,6 +101,7 @@ options:
     type: int
     default: 2
 extends_documentation_fragment:
+  - kas.fleet_manager.deployment
   - kas.fleet_manager.k8s_auth
 attributes:
   check_mode:
@@ -299,7 +290,7 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kas.fleet_manager.plugins.module_utils.args import k8s_auth_spec
+from ansible_collections.kas.fleet_manager.plugins.module_utils.args import deployment_spec
 from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import (
     CONFLICT_ATTEMPTS, RESTART_HISTORY, RESTARTED_AT, annotation_json, describe_seen, dump_annotation,
     is_conflict, list_deployment_pods, parse_rfc3339, pod_names, read_existing_deployment, resource_version,
@@ -623,10 +614,8 @@ def restart(module):
 
 
 def main():
-    argument_spec = k8s_auth_spec()
+    argument_spec = deployment_spec()
     argument_spec.update(
-        namespace=dict(type="str", required=True),
-        deployment=dict(type="str", default="kas-fleet-manager"),
         state=dict(type="str", default="restarted", choices=["restarted", "record", "reset"]),
         reason=dict(type="str"),
         symptom=dict(type="str"),

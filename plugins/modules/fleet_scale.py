@@ -29,16 +29,6 @@ description:
 author:
   - kas.fleet_manager maintainers (@kas-fleet-manager)
 options:
-  namespace:
-    description:
-      - Namespace of the fleet manager, for example C(kas-fleet-manager-stage).
-    type: str
-    required: true
-  deployment:
-    description:
-      - Name of the fleet manager's deployment.
-    type: str
-    default: kas-fleet-manager
   replicas:
     description:
       - The number of replicas to scale up to, for example the runbook's default V(3).
@@ -69,6 +59,7 @@ options:
     type: int
     default: 2
 extends_documentation_fragment:
+  - kas.fleet_manager.deployment
   - kas.fleet_manager.k8s_auth
 attributes:
   check_mode:
@@ -189,7 +180,7 @@ pods_after:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kas.fleet_manager.plugins.module_utils.args import k8s_auth_spec
+from ansible_collections.kas.fleet_manager.plugins.module_utils.args import deployment_spec
 from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import (
     CONFLICT_ATTEMPTS, describe_seen, is_conflict, list_deployment_pods, pod_names, read_existing_deployment,
     resource_version, summarize_deployment, wait_for_rollout)
@@ -295,10 +286,8 @@ def finish(kube, p, result):
 
 
 def main():
-    argument_spec = k8s_auth_spec()
+    argument_spec = deployment_spec()
     argument_spec.update(
-        namespace=dict(type="str", required=True),
-        deployment=dict(type="str", default="kas-fleet-manager"),
         replicas=dict(type="int"),
         step=dict(type="int"),
         max_replicas=dict(type="int", default=6),
