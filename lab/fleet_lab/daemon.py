@@ -61,8 +61,11 @@ class Daemon(object):
         """A restart or scale finished on the lab API: let the database see what a restarted worker does."""
         from fleet_lab import postgres
         LOG.info("rollout complete: %s %s", kind, info)
+        if not info.get("pods"):  # scaled to zero: no worker runs, nothing in the database changes
+            return
         try:
-            postgres.Postgres(self.state_dir).apply_remediation(kind, self.scenario, _utcnow())
+            postgres.Postgres(self.state_dir).apply_remediation(kind, self.scenario, _utcnow(),
+                                                                leaders=info.get("worker_ids"))
         except Exception:  # keep serving: a failed DB update shows up as the symptom not clearing
             LOG.exception("database update after %s failed", kind)
 

@@ -512,14 +512,16 @@ class Postgres(object):
         finally:
             conn.close()
 
-    def apply_remediation(self, kind, scenario, now):
+    def apply_remediation(self, kind, scenario, now, leaders=None):
         """What a rollout does to the database, if the scenario says it clears the symptom.
 
         ``kind`` ``restart`` uses ``remediation.restart_clears``; any other kind (``scale``, ``start``) uses
         ``remediation.scale_clears``. When it clears: new worker processes take every lease but the stale
         ``failed_kafka`` (new leader uuids, expires = now + 45 s, renewed by ``renew_leases``), clusters in
         ``cluster_accepted`` move to ``cluster_provisioning`` and kafka requests in ``accepted`` to ``preparing``
-        (updated_at = now); soft-deleted rows are untouched. Otherwise it does nothing. Returns a summary."""
+        (updated_at = now); soft-deleted rows are untouched. Otherwise it does nothing. Returns a summary.
+        ``leaders`` ({lease_type: worker uuid}, from the lab API's new pods) names the new leaders as their logs
+        do, so logs and leases agree after a restart; a lease without one gets a fresh uuid."""
         remediation = (scenario or {}).get("remediation") or {}
         clears = remediation.get("restart_clears" if kind == "restart" else "scale_clears", False)
         if not clears:
@@ -535,10 +537,11 @@ class Postgres(object):
                 cur.execute("UPDATE kafka_requests SET status = 'preparing', updated_at = %s "
                             "WHERE status = 'accepted' AND deleted_at IS NULL", (now,))
                 kafkas = cur.rowcount
+                expires = now + datetime.timedelta(seconds=LEASE_SECONDS)
                 for lease in leases:
+                    leader = (leaders or {}).get(lease) or str(uuid.uuid4())
                     cur.execute("UPDATE leader_leases SET leader = %s, expires = %s, updated_at = %s "
-                                "WHERE lease_type = %s AND deleted_at IS NULL",
-                                (str(uuid.uuid4()), now + datetime.timedelta(seconds=LEASE_SECONDS), now, lease))
+                                "WHERE lease_type = %s AND deleted_at IS NULL", (leader, expires, now, lease))
         finally:
             conn.close()
         self._update_info(live_leases=leases)

@@ -86,3 +86,36 @@ def test_unknown_scenario_is_refused_with_the_list(tmp_path):
     result = cli(str(tmp_path / "lab"), "up", "--scenario", "no_such_incident")
     assert result.returncode == 2
     assert "no scenario 'no_such_incident'" in result.stderr and "osd_no_leader" in result.stderr
+
+
+def kubectl(lab, *args, check=True):
+    env = dict(os.environ, KUBECONFIG=lab.kubeconfig)
+    return subprocess.run(["kubectl", "-n", lab.namespace] + list(args), capture_output=True, text=True, env=env,
+                          timeout=60, check=check).stdout
+
+
+def test_restart_makes_logs_and_leases_agree_and_scale_to_zero_changes_nothing(lab):
+    """After a rollout restart that clears the scenario, the cluster lease names the worker that the new pods'
+    logs say leads ClusterManager (not an unrelated id), and the stuck clusters moved on; scaling to zero
+    afterwards leaves the database as it was."""
+    assert cli(lab.state_dir, "scenario", "osd_cluster_accepted_stuck").returncode == 0
+    assert [r for r in psql(lab, "select status, count(1) from clusters group by 1") if r[0] == "cluster_accepted"]
+    kubectl(lab, "rollout", "restart", "deployment/kas-fleet-manager")
+    kubectl(lab, "rollout", "status", "deployment/kas-fleet-manager", "--timeout=60s")
+    leader_ids = set()
+    for pod in kubectl(lab, "get", "pods", "-o", "name").split():
+        # an old pod still terminating may refuse its logs; the new ones are what counts
+        for line in kubectl(lab, "logs", pod, "-c", "service", check=False).splitlines():
+            if "Running as the leader and starting worker" in line and "ClusterManager " in line:
+                leader_ids.add(line.rsplit("[", 1)[1].split("]", 1)[0])
+    (lease,) = psql(lab, "select leader from leader_leases where lease_type = 'cluster' and deleted_at is null "
+                         "and expires > now()")
+    assert lease[0] in leader_ids, (lease, leader_ids)
+    assert not [r for r in psql(lab, "select status from clusters") if r[0] == "cluster_accepted"]
+
+    before = psql(lab, "select lease_type, leader, status from leader_leases, (select string_agg(status, ',' "
+                       "order by id) status from clusters) c order by 1")
+    kubectl(lab, "scale", "deployment/kas-fleet-manager", "--replicas=0")
+    kubectl(lab, "rollout", "status", "deployment/kas-fleet-manager", "--timeout=60s")
+    assert psql(lab, "select lease_type, leader, status from leader_leases, (select string_agg(status, ',' "
+                     "order by id) status from clusters) c order by 1") == before
