@@ -4,8 +4,8 @@
 """Kubernetes access for the modules: a client built from the shared auth options, and the few reads and
 writes the runbook needs, each turning API and transport failures into a FleetError a user can act on.
 
-Reads ask for raw JSON (``_preload_content=False``): the objects come back as the API's own dicts, the
-same shape ``kubectl get -o json`` shows, without the typed client's slow deserialisation.
+Objects come back as the API's own dicts, the shape ``kubectl get -o json`` shows: the client library is used for
+its configuration (kubeconfig, auth, TLS) and connection pool, not for its typed API classes.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,13 +16,14 @@ import json
 import os
 import traceback
 
+from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
+
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
 
 K8S_IMPORT_ERROR = None
 try:
     import kubernetes
     import urllib3
-    from kubernetes.client.rest import ApiException
     from kubernetes.config.config_exception import ConfigException
     HAS_K8S = True
 except ImportError:
@@ -80,34 +81,40 @@ def build_client(params):
 
 
 class Kube(object):
-    """The runbook's Kubernetes reads and writes, with FleetError for every failure."""
+    """The runbook's Kubernetes reads and writes, with FleetError for every failure.
+
+    Calls go straight to the REST API through the client's own connection pool (TLS, client certificates and
+    proxy from the kubeconfig) and auth settings (bearer token, refreshed by the kubeconfig's exec/OIDC hook):
+    the typed API classes would cost most of a module's run time just to import (kubernetes 35+ builds
+    pydantic models for every operation), and the runbook needs eight paths."""
 
     def __init__(self, params):
         self.api_client = build_client(params)
-        self.host = self.api_client.configuration.host
+        self.configuration = self.api_client.configuration
+        self.host = self.configuration.host.rstrip("/")
         self.timeout = params.get("api_timeout") or 30
-        self.core = kubernetes.client.CoreV1Api(self.api_client)
-        self.apps = kubernetes.client.AppsV1Api(self.api_client)
-        self.authz = kubernetes.client.AuthorizationV1Api(self.api_client)
+        self.pool = self.api_client.rest_client.pool_manager
 
     # -- error translation -------------------------------------------------------------------------
+    def http_error(self, status, reason, body, what):
+        """FleetError for an API answer outside 2xx; ``reason`` is replaced by the Status message if any."""
+        try:
+            reason = json.loads(body).get("message") or reason
+        except (TypeError, ValueError, AttributeError):
+            pass
+        if status == 401:
+            return FleetError("cannot %s: the Kubernetes API at %s rejected the credentials (401 Unauthorized); "
+                              "check api_key or the kubeconfig user's token" % (what, self.host), status=401)
+        if status == 403:
+            return FleetError("cannot %s: forbidden (403): %s" % (what, reason), status=403)
+        if status == 404:
+            return FleetError("cannot %s: not found (404): %s" % (what, reason), status=404)
+        return FleetError("cannot %s: the Kubernetes API answered %s: %s" % (what, status, reason), status=status)
+
     def error(self, exc, what):
-        """FleetError for an exception raised while doing ``what`` (a phrase such as 'list pods in ns')."""
-        if isinstance(exc, ApiException):
-            reason = exc.reason or ""
-            try:
-                reason = json.loads(exc.body).get("message") or reason
-            except (TypeError, ValueError, AttributeError):
-                pass
-            if exc.status == 401:
-                return FleetError("cannot %s: the Kubernetes API at %s rejected the credentials (401 Unauthorized); "
-                                  "check api_key or the kubeconfig user's token" % (what, self.host), status=401)
-            if exc.status == 403:
-                return FleetError("cannot %s: forbidden (403): %s" % (what, reason), status=403)
-            if exc.status == 404:
-                return FleetError("cannot %s: not found (404): %s" % (what, reason), status=404)
-            return FleetError("cannot %s: the Kubernetes API answered %s: %s" % (what, exc.status, reason),
-                              status=exc.status)
+        """FleetError for a transport exception raised while doing ``what`` (a phrase such as 'list pods in ns')."""
+        if isinstance(exc, FleetError):
+            return exc
         if isinstance(exc, urllib3.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
             return FleetError("cannot %s: TLS verification of %s failed; give ca_cert, or validate_certs=false "
                               "for a lab" % (what, self.host))
@@ -122,45 +129,77 @@ class Kube(object):
             return FleetError("cannot %s: cannot reach the Kubernetes API at %s: %s" % (what, self.host, cause))
         return FleetError("cannot %s: %s: %s" % (what, type(exc).__name__, exc))
 
-    def _json(self, call, what, *args, **kwargs):
-        kwargs.setdefault("_request_timeout", self.timeout)
+    # -- the one HTTP call ---------------------------------------------------------------------------
+    def request(self, method, path, what, query=None, body=None, content_type="application/json", stream=False):
+        """``method`` ``path`` (already quoted) with ``query`` pairs (None values dropped) and a JSON ``body``.
+        Returns the decoded JSON, or with ``stream`` the open urllib3 response (the caller releases it)."""
+        url = self.host + path
+        pairs = [(key, value) for key, value in (query or []) if value is not None and value != ""]
+        if pairs:
+            url += "?" + urlencode(pairs)
+        headers = {"Accept": "application/json", "User-Agent": "kas.fleet_manager"}
+        if stream:
+            headers["Accept"] = "*/*"
+        for auth in self.configuration.auth_settings().values():
+            if auth.get("in") == "header" and auth.get("value"):
+                headers[auth["key"]] = auth["value"]
+        data = None
+        if body is not None:
+            headers["Content-Type"] = content_type
+            data = json.dumps(body)
         try:
-            response = call(*args, _preload_content=False, **kwargs)
-            return json.loads(response.data)
+            response = self.pool.request(method, url, body=data, headers=headers, preload_content=False,
+                                         timeout=urllib3.Timeout(total=self.timeout), retries=False)
+            if not 200 <= response.status < 300:
+                try:
+                    text = response.data.decode("utf-8", "replace")
+                finally:
+                    response.release_conn()
+                raise self.http_error(response.status, response.reason, text, what)
+            if stream:
+                return response
+            try:
+                return json.loads(response.data)
+            finally:
+                response.release_conn()
         except Exception as exc:
             raise self.error(exc, what)
 
     # -- reads -------------------------------------------------------------------------------------
     def read_namespace(self, namespace):
         """The namespace object, or FleetError with status 404 when it does not exist."""
-        return self._json(self.core.read_namespace, "read namespace %s" % namespace, namespace)
+        return self.request("GET", "/api/v1/namespaces/%s" % _q(namespace), "read namespace %s" % namespace)
 
     def read_deployment(self, namespace, name):
         """The deployment, or None when it does not exist."""
         try:
-            return self._json(self.apps.read_namespaced_deployment, "read deployment %s/%s" % (namespace, name),
-                              name, namespace)
+            return self.request("GET", "/apis/apps/v1/namespaces/%s/deployments/%s" % (_q(namespace), _q(name)),
+                                "read deployment %s/%s" % (namespace, name))
         except FleetError as exc:
             if exc.details.get("status") == 404:
                 return None
             raise
 
     def list_pods(self, namespace, label_selector=None):
-        return self._json(self.core.list_namespaced_pod, "list pods in namespace %s" % namespace, namespace,
-                          label_selector=label_selector or "")["items"]
+        return self.request("GET", "/api/v1/namespaces/%s/pods" % _q(namespace),
+                            "list pods in namespace %s" % namespace,
+                            query=[("labelSelector", label_selector)])["items"]
 
     def list_replicasets(self, namespace, label_selector=None):
-        return self._json(self.apps.list_namespaced_replica_set, "list replicasets in namespace %s" % namespace,
-                          namespace, label_selector=label_selector or "")["items"]
+        return self.request("GET", "/apis/apps/v1/namespaces/%s/replicasets" % _q(namespace),
+                            "list replicasets in namespace %s" % namespace,
+                            query=[("labelSelector", label_selector)])["items"]
 
     def list_events(self, namespace, field_selector=None):
-        return self._json(self.core.list_namespaced_event, "list events in namespace %s" % namespace, namespace,
-                          field_selector=field_selector or "")["items"]
+        return self.request("GET", "/api/v1/namespaces/%s/events" % _q(namespace),
+                            "list events in namespace %s" % namespace,
+                            query=[("fieldSelector", field_selector)])["items"]
 
     def read_secret_data(self, namespace, name):
         """The secret's data, base64-decoded to str. Callers must never return or log the values."""
         import base64
-        secret = self._json(self.core.read_namespaced_secret, "read secret %s/%s" % (namespace, name), name, namespace)
+        secret = self.request("GET", "/api/v1/namespaces/%s/secrets/%s" % (_q(namespace), _q(name)),
+                              "read secret %s/%s" % (namespace, name))
         data = {}
         for key, value in (secret.get("data") or {}).items():
             data[key] = base64.b64decode(value).decode("utf-8", "replace")
@@ -171,19 +210,12 @@ class Kube(object):
     def stream_log(self, namespace, pod, container, previous=False, since_seconds=None, tail_lines=None,
                    limit_bytes=None, chunk_size=65536):
         """Yield the pod log as lines (str, without newline), streamed: never the whole log in memory."""
-        kwargs = dict(container=container, previous=previous, _preload_content=False, _request_timeout=self.timeout)
-        if since_seconds:
-            kwargs["since_seconds"] = since_seconds
-        if tail_lines is not None:
-            kwargs["tail_lines"] = tail_lines
-        if limit_bytes:
-            kwargs["limit_bytes"] = limit_bytes
         what = "read the %slog of container %s in pod %s/%s" % ("previous " if previous else "", container,
                                                                 namespace, pod)
-        try:
-            response = self.core.read_namespaced_pod_log(pod, namespace, **kwargs)
-        except Exception as exc:
-            raise self.error(exc, what)
+        query = [("container", container), ("previous", "true" if previous else None),
+                 ("sinceSeconds", since_seconds or None), ("tailLines", tail_lines), ("limitBytes", limit_bytes or None)]
+        response = self.request("GET", "/api/v1/namespaces/%s/pods/%s/log" % (_q(namespace), _q(pod)), what,
+                                query=query, stream=True)
         return _iter_lines(response, chunk_size, lambda exc: self.error(exc, what))
 
     def can_i(self, namespace, verb, resource, group="", subresource=""):
@@ -194,36 +226,22 @@ class Kube(object):
             "spec": {"resourceAttributes": {"namespace": namespace, "verb": verb, "resource": resource,
                                             "group": group, "subresource": subresource}},
         }
-        review = self._json(self.authz.create_self_subject_access_review,
-                            "review access to %s %s" % (verb, resource), body)
+        review = self.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                              "review access to %s %s" % (verb, resource), body=body)
         status = review.get("status") or {}
         return bool(status.get("allowed")), status.get("reason") or ""
 
     # -- writes ------------------------------------------------------------------------------------------
-    def _patch(self, call, what, name, namespace, patch, dry_run):
-        """A strategic merge patch, with the content type named explicitly. Older clients chose it from the body
-        type (a dict: strategic merge); recent ones pick the operation's first JSON type (json-patch) and rely on
-        a rewrite in their REST layer; ``_content_type`` makes it independent of either. A client that does not
-        know ``_content_type`` gets the call without it (and picks strategic merge for a dict body)."""
-        kwargs = {"_request_timeout": self.timeout, "_preload_content": False}
-        if dry_run:
-            kwargs["dry_run"] = "All"
-        try:
-            try:
-                response = call(name, namespace, patch, _content_type=STRATEGIC_MERGE_PATCH, **kwargs)
-            except TypeError as exc:  # kubernetes.client.exceptions.ApiTypeError: a client without _content_type
-                if "_content_type" not in str(exc):
-                    raise
-                response = call(name, namespace, patch, **kwargs)
-            return json.loads(response.data)
-        except Exception as exc:
-            raise self.error(exc, what)
+    def _patch(self, path, what, patch, dry_run):
+        """A strategic merge patch (what ``kubectl patch`` and ``kubectl rollout restart`` send)."""
+        return self.request("PATCH", path, what, query=[("dryRun", "All" if dry_run else None)], body=patch,
+                            content_type=STRATEGIC_MERGE_PATCH)
 
     def patch_deployment(self, namespace, name, patch, dry_run=False):
         """Strategic merge ``patch`` of the deployment. A ``metadata.resourceVersion`` in the patch makes it
         conditional: a concurrent change fails it with FleetError status 409."""
-        return self._patch(self.apps.patch_namespaced_deployment, "patch deployment %s/%s" % (namespace, name),
-                           name, namespace, patch, dry_run)
+        return self._patch("/apis/apps/v1/namespaces/%s/deployments/%s" % (_q(namespace), _q(name)),
+                           "patch deployment %s/%s" % (namespace, name), patch, dry_run)
 
     def scale_deployment(self, namespace, name, replicas, resource_version=None, dry_run=False):
         """Set spec.replicas through the deployments/scale subresource (what ``kubectl scale`` does); with
@@ -231,8 +249,13 @@ class Kube(object):
         body = {"spec": {"replicas": replicas}}
         if resource_version:
             body["metadata"] = {"resourceVersion": resource_version}
-        return self._patch(self.apps.patch_namespaced_deployment_scale,
-                           "patch deployments/scale %s/%s" % (namespace, name), name, namespace, body, dry_run)
+        return self._patch("/apis/apps/v1/namespaces/%s/deployments/%s/scale" % (_q(namespace), _q(name)),
+                           "patch deployments/scale %s/%s" % (namespace, name), body, dry_run)
+
+
+def _q(segment):
+    """One path segment, quoted (names are DNS labels, but a user's typo must not change the path)."""
+    return quote(str(segment), safe="")
 
 
 def _iter_lines(response, chunk_size, on_error):
