@@ -49,14 +49,13 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import tempfile
 import time
 import uuid
 
-from fleet_lab.state import alive
+from fleet_lab.state import alive, free_port
 from fleet_lab import logformat
 
 try:  # the wheel's binaries; psycopg2 is imported lazily (the CLI imports this module for stop() too)
@@ -155,15 +154,6 @@ def _postmaster_pid(data_dir):
             return int(handle.readline().strip())
     except (OSError, ValueError):
         return None
-
-
-def _free_port():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-    finally:
-        sock.close()
 
 
 def _system_user():
@@ -411,7 +401,7 @@ class Postgres(object):
         _write_owned(p["log"], "", user, mode=0o640)
         last_error = None
         for _attempt in range(5):
-            port = _free_port()
+            port = free_port(HOST)
             sock = _socket_dir(p["run"], port)
             os.makedirs(sock, exist_ok=True)
             os.chmod(sock, 0o700)

@@ -48,7 +48,7 @@ import subprocess
 import time
 import urllib.request
 
-from fleet_lab.state import alive
+from fleet_lab.state import alive, free_port
 from fleet_lab import logformat
 from fleet_lab import scenario as scenario_mod
 
@@ -128,15 +128,6 @@ def _reap(pid):
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
         pass
-
-
-def _free_port():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-    finally:
-        sock.close()
 
 
 def _port_free(port):
@@ -223,7 +214,7 @@ class Prometheus(object):
             raise PrometheusError("no data: load_scenario() first")
         port = port or info.get("port")
         if not port or not _port_free(port):
-            port = _free_port()
+            port = free_port(HOST)
         with open(p["config"], "w") as handle:
             handle.write("# fleet_lab: nothing is scraped; the history is backfilled with promtool\n"
                          "global:\n  scrape_interval: 30s\n  evaluation_interval: 30s\nscrape_configs: []\n")

@@ -33,9 +33,10 @@ Issue ids and short ids (``KAS-FLEET-MANAGER-1A``, Sentry's base32) are stable p
 import datetime
 import hashlib
 import json
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from fleet_lab.httpservice import LoopbackService
 
 LEVELS = ("fatal", "error", "warning", "info", "debug")
 STATUSES = ("unresolved", "resolved", "ignored")
@@ -59,33 +60,14 @@ def _short(n):
             return out
 
 
-class SentryServer(object):
+class SentryServer(LoopbackService):
     def __init__(self, host="127.0.0.1", port=0, token="", org="app-sre", project="kas-fleet-manager"):
         self.token = token
         self.org = org
         self.project = project
-        self.lock = threading.Lock()
         self.issues = []  # dicts with internal "_first"/"_last" datetimes
         self.now = None
-        self.httpd = ThreadingHTTPServer((host, port), _handler(self))
-        self.httpd.daemon_threads = True
-        self.thread = None
-
-    @property
-    def url(self):
-        host, port = self.httpd.server_address[:2]
-        return "http://%s:%d" % (host, port)
-
-    def start(self):
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.1,), name="sentry", daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self.thread:
-            self.thread.join(5)
+        LoopbackService.__init__(self, "sentry", _handler(self), host, port)
 
     def load_scenario(self, scenario, now):
         """Replace the issues with the scenario's (see the module doc for the entry format)."""

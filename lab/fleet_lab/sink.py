@@ -18,10 +18,11 @@ JSON webhooks, with read-back for tests. ``SinkServer(host, port)`` serves in a 
 """
 import datetime
 import json
-import threading
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from fleet_lab.httpservice import LoopbackService
 
 EVENT_ACTIONS = ("trigger", "acknowledge", "resolve")
 SEVERITIES = ("critical", "error", "warning", "info")
@@ -75,30 +76,11 @@ def validate_pagerduty(event):
     return errors
 
 
-class SinkServer(object):
+class SinkServer(LoopbackService):
     def __init__(self, host="127.0.0.1", port=0):
-        self.lock = threading.Lock()
         self.messages = []
         self.incidents = {}  # dedup_key -> incident (open or resolved, latest per key)
-        self.httpd = ThreadingHTTPServer((host, port), _handler(self))
-        self.httpd.daemon_threads = True
-        self.thread = None
-
-    @property
-    def url(self):
-        host, port = self.httpd.server_address[:2]
-        return "http://%s:%d" % (host, port)
-
-    def start(self):
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.1,), name="sink", daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self.thread:
-            self.thread.join(5)
+        LoopbackService.__init__(self, "sink", _handler(self), host, port)
 
     def received(self):
         with self.lock:

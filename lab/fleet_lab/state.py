@@ -2,6 +2,7 @@
 commands; files are written atomically so a reader never sees half a file."""
 import json
 import os
+import socket
 
 STATE_FILE = "lab.json"
 
@@ -42,3 +43,10 @@ def alive(pid):
             return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def free_port(host="127.0.0.1"):
+    """A TCP port free on ``host`` (loopback) right now, for a lab server to listen on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]

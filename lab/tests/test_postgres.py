@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from fleet_lab import logformat, postgres, scenario as scenario_mod
+from fleet_lab.state import alive
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TMP_ROOT = os.path.join(ROOT, ".work", "tmp")
@@ -42,14 +43,6 @@ def _scenario(tmp, name, body):
     return scenario_mod.load(path)
 
 
-def _alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def _postgres_pids(data_dir):
     """PIDs of processes whose command line names ``data_dir`` (the postmaster) or are its children."""
     pids = []
@@ -61,7 +54,7 @@ def _postgres_pids(data_dir):
                 cmd = handle.read()
         except OSError:
             continue
-        if data_dir.encode() in cmd and _alive(int(entry)):
+        if data_dir.encode() in cmd and alive(int(entry)):
             pids.append(int(entry))
     return pids
 
@@ -100,7 +93,7 @@ def lab_pg():
     finally:
         assert postgres.stop(state)
         if info:
-            assert not _alive(info["pid"])
+            assert not alive(info["pid"])
         assert _postgres_pids(pg.paths["data"]) == [], "postgres processes left after stop"
         shutil.rmtree(state, ignore_errors=True)
 
@@ -110,7 +103,7 @@ def test_start_returns_connection_details(lab_pg):
     assert info["host"] == "127.0.0.1" and info["dbname"] == "kas-fleet-manager"
     assert info["app"]["user"] == "ocm" and info["runbook"]["user"] == "kas_runbook"
     assert len({info["admin"]["password"], info["app"]["password"], info["runbook"]["password"]}) == 3
-    assert _alive(info["pid"])
+    assert alive(info["pid"])
     assert pg.start() == info  # idempotent while running
     with pg.connect("admin") as conn, conn.cursor() as cur:
         cur.execute("SHOW listen_addresses")
@@ -434,7 +427,7 @@ def test_server_outlives_its_creator_and_stops(lab_pg):
         assert out.returncode == 0, out.stderr
         info = json.loads(out.stdout)
         print("\npostgres start (template cached): %.2f s" % info.pop("took"))
-        assert _alive(info["pid"])
+        assert alive(info["pid"])
         conn = psycopg2.connect(host=info["host"], port=info["port"], dbname=info["dbname"],
                                 user=info["runbook"]["user"], password=info["runbook"]["password"])
         conn.close()
@@ -442,7 +435,7 @@ def test_server_outlives_its_creator_and_stops(lab_pg):
                                   "sys.exit(0 if postgres.stop(sys.argv[1]) else 1)", state],
                                  env=env, capture_output=True, text=True, timeout=60)
         assert stopper.returncode == 0, stopper.stderr
-        assert not _alive(info["pid"])
+        assert not alive(info["pid"])
         assert _postgres_pids(os.path.join(state, "pg", "data")) == []
         assert postgres.stop(state)  # idempotent
     finally:

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from fleet_lab import prometheus, scenario as scenario_mod
+from fleet_lab.state import alive
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TMP_ROOT = os.path.join(ROOT, ".work", "tmp")
@@ -39,14 +40,6 @@ DOWN = {"pods": [{"state": "image_pull"}] * 3, "metrics": {"up": False, "error_r
 NO_INCIDENT = {"metrics": {"error_ratio": 0.04, "kafka_create_seconds_p90": 3300}}
 
 
-def _alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def _processes_using(path):
     """Live PIDs whose command line names ``path``."""
     pids = []
@@ -54,7 +47,7 @@ def _processes_using(path):
         if entry.isdigit():
             try:
                 with open("/proc/%s/cmdline" % entry, "rb") as handle:
-                    if path.encode() in handle.read() and _alive(int(entry)):
+                    if path.encode() in handle.read() and alive(int(entry)):
                         pids.append(int(entry))
             except OSError:
                 pass
@@ -129,7 +122,7 @@ def lab():
         info = lab.info
         assert prometheus.stop(state)
         if info:
-            assert not _alive(info["pid"])
+            assert not alive(info["pid"])
             assert not _port_open(info["url"])
         assert _processes_using(lab.prom.paths["data"]) == [], "prometheus processes left after stop"
         shutil.rmtree(state, ignore_errors=True)
@@ -142,7 +135,7 @@ def _close(value, expected, rel=0.01):
 
 def test_started_quickly_on_loopback(lab):
     assert lab.info["url"].startswith("http://127.0.0.1:")
-    assert _alive(lab.info["pid"])
+    assert alive(lab.info["pid"])
     with open("/proc/%d/cmdline" % lab.info["pid"], "rb") as handle:
         cmd = handle.read().split(b"\0")
     assert b"--storage.tsdb.retention.time=30d" in cmd
@@ -261,7 +254,7 @@ def test_switch_keeps_the_port_down_scenario(lab):
     elapsed = lab.load("down", DOWN, switch=True)
     print("\nprometheus switch (stop, rebuild, start): %.2f s" % elapsed)
     assert lab.info["url"] == url and lab.info["pid"] != pid
-    assert not _alive(pid)
+    assert not alive(pid)
     absent = 'absent(up{job="kas-fleet-manager-metrics",namespace="%s"} == 1)' % NS
     assert lab.query(absent) == [({}, 1.0)]
     assert lab.query('up{job="kas-fleet-manager-metrics"}') == []  # image pull: no target at all
@@ -294,12 +287,12 @@ def test_stop_from_another_process(lab):
                          env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     deadline = time.monotonic() + 5
-    while _alive(pid) and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         try:
             os.waitpid(pid, os.WNOHANG)  # our child: reap it
         except ChildProcessError:
             pass
         time.sleep(0.05)
-    assert not _alive(pid) and not _port_open(url)
+    assert not alive(pid) and not _port_open(url)
     lab.info = lab.prom.start()
     assert lab.info["url"] == url
