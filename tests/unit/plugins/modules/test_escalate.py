@@ -16,14 +16,13 @@ import json
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils import notify as n
 from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import OPEN_INCIDENTS
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
 from ansible_collections.kas.fleet_manager.plugins.modules import escalate as m
+from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import run_module
 
 NOW = datetime.datetime(2026, 11, 25, 4, 0, 0, tzinfo=datetime.timezone.utc)
 KEY = "rk-0123456789abcdef0123456789abcdef"
@@ -385,12 +384,6 @@ def test_check_route():
 
 
 # -- main(): bad input -------------------------------------------------------------------------------------
-def _run_module(args):
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    basic._ANSIBLE_PROFILE = "legacy"
-    with pytest.raises(SystemExit):
-        m.main()
-
 
 @pytest.mark.parametrize("args,message", [
     ({"route": PD, "dedup_key": "k", "summary": "s"}, "missing: team"),
@@ -401,7 +394,6 @@ def _run_module(args):
      "a pagerduty route needs routing_key"),
 ])
 def test_bad_input(capsys, args, message):
-    _run_module(args)
-    result = json.loads(capsys.readouterr().out)
+    result, _out = run_module(m, args, capsys)
     assert result["failed"] and message in result["msg"]
     assert KEY not in json.dumps(result)

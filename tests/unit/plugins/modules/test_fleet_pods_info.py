@@ -8,14 +8,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import json
 
-import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.kas.fleet_manager.plugins.modules import fleet_pods_info as m
+from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import run_module
 
 NOW = datetime.datetime(2026, 11, 25, 4, 0, 0)
 
@@ -127,32 +124,22 @@ def test_events_window_keywords_and_order():
     assert picked[0]["object"] == "Pod/p1"
 
 
-def _run_module(args):
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    basic._ANSIBLE_PROFILE = "legacy"
-    with pytest.raises(SystemExit):
-        m.main()
-
-
 def test_missing_kubeconfig_fails_without_traceback(capsys, tmp_path):
-    _run_module({"namespace": "ns", "kubeconfig": str(tmp_path / "nope")})
-    result = json.loads(capsys.readouterr().out)
+    result, _out = run_module(m, {"namespace": "ns", "kubeconfig": str(tmp_path / "nope")}, capsys)
     assert result["failed"] is True
     assert "kubeconfig %s does not exist" % (tmp_path / "nope") in result["msg"]
     assert "exception" not in result
 
 
 def test_negative_window_is_rejected(capsys, tmp_path):
-    _run_module({"namespace": "ns", "event_since": 0, "kubeconfig": str(tmp_path / "nope")})
-    result = json.loads(capsys.readouterr().out)
+    result, _out = run_module(m, {"namespace": "ns", "event_since": 0, "kubeconfig": str(tmp_path / "nope")}, capsys)
     assert result["msg"] == "event_since must be a positive number, got 0"
 
 
 def test_malformed_kubeconfig_is_a_clear_failure(capsys, tmp_path):
     bad = tmp_path / "kubeconfig"
     bad.write_text("apiVersion: v1\nclusters: [\n")
-    _run_module({"namespace": "ns", "kubeconfig": str(bad)})
-    result = json.loads(capsys.readouterr().out)
+    result, _out = run_module(m, {"namespace": "ns", "kubeconfig": str(bad)}, capsys)
     assert result["failed"] is True
     assert result["msg"].startswith("cannot ")
     assert str(bad) in result["msg"]

@@ -14,12 +14,11 @@ import json
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils import deployment as d
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
 from ansible_collections.kas.fleet_manager.plugins.modules import fleet_restart as m
+from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import run_module
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC)
@@ -446,26 +445,18 @@ def test_reset_rewrites_a_malformed_history():
 
 
 # -- main(): bad input ends in a plain failure -------------------------------------------------------------
-def _run_module(args):
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    basic._ANSIBLE_PROFILE = "legacy"
-    with pytest.raises(SystemExit):
-        m.main()
-
 
 def test_missing_kubeconfig_fails_without_traceback(capsys, tmp_path):
-    _run_module({"namespace": "ns", "kubeconfig": str(tmp_path / "nope")})
-    result = json.loads(capsys.readouterr().out)
+    result, _out = run_module(m, {"namespace": "ns", "kubeconfig": str(tmp_path / "nope")}, capsys)
     assert result["failed"] and "kubeconfig %s does not exist" % (tmp_path / "nope") in result["msg"]
     assert "exception" not in result
 
 
 def test_record_needs_an_outcome(capsys, tmp_path):
-    _run_module({"namespace": "ns", "state": "record", "kubeconfig": str(tmp_path / "nope")})
-    result = json.loads(capsys.readouterr().out)
+    result, _out = run_module(m, {"namespace": "ns", "state": "record", "kubeconfig": str(tmp_path / "nope")}, capsys)
     assert result["failed"] and "outcome" in result["msg"]
 
 
 def test_bounds_are_checked(capsys, tmp_path):
-    _run_module({"namespace": "ns", "max_restarts": 0, "kubeconfig": str(tmp_path / "nope")})
-    assert json.loads(capsys.readouterr().out)["msg"] == "max_restarts must be at least 1, got 0"
+    result, _out = run_module(m, {"namespace": "ns", "max_restarts": 0, "kubeconfig": str(tmp_path / "nope")}, capsys)
+    assert result["msg"] == "max_restarts must be at least 1, got 0"

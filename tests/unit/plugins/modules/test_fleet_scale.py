@@ -9,15 +9,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import json
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
 from ansible_collections.kas.fleet_manager.plugins.modules import fleet_scale as m
+from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import run_module
 
 
 # -- the plan ----------------------------------------------------------------------------------------------
@@ -199,13 +197,6 @@ def test_replicas_not_ready_fail_with_what_was_seen():
     assert err.value.details["scaled"] and err.value.details["rollout"]["status"] == "timeout"
 
 
-def _run_module(args):
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    basic._ANSIBLE_PROFILE = "legacy"
-    with pytest.raises(SystemExit):
-        m.main()
-
-
 @pytest.mark.parametrize("args,message", [
     ({}, "one of the following is required: replicas, step"),
     ({"replicas": 3, "step": 1}, "parameters are mutually exclusive: replicas|step"),
@@ -214,12 +205,10 @@ def _run_module(args):
 ])
 def test_bad_input(capsys, tmp_path, args, message):
     args.update(namespace="ns", kubeconfig=str(tmp_path / "nope"))
-    _run_module(args)
-    result = json.loads(capsys.readouterr().out)
+    result, _out = run_module(m, args, capsys)
     assert result["failed"] and message in result["msg"]
 
 
 def test_missing_kubeconfig_fails_without_traceback(capsys, tmp_path):
-    _run_module({"namespace": "ns", "replicas": 3, "kubeconfig": str(tmp_path / "nope")})
-    result = json.loads(capsys.readouterr().out)
+    result, _out = run_module(m, {"namespace": "ns", "replicas": 3, "kubeconfig": str(tmp_path / "nope")}, capsys)
     assert "kubeconfig %s does not exist" % (tmp_path / "nope") in result["msg"] and "exception" not in result

@@ -25,13 +25,12 @@ import time
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils import db
 from ansible_collections.kas.fleet_manager.plugins.module_utils import request_status as rs
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
 from ansible_collections.kas.fleet_manager.plugins.modules import request_status_info as m
+from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import run_module
 
 psycopg2 = pytest.importorskip("psycopg2")
 pgsql = pytest.importorskip("psycopg2.sql")
@@ -544,14 +543,6 @@ def test_connect_failure_categories():
 
 
 # -- the module --------------------------------------------------------------------------------------------------------
-def run_module(args, capsys):
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    basic._ANSIBLE_PROFILE = "legacy"
-    with pytest.raises(SystemExit):
-        m.main()
-    out = capsys.readouterr().out
-    return json.loads(out), out
-
 
 def module_args(pg, **overrides):
     args = {"table": "clusters", "login_host": pg["host"], "port": pg["port"], "login_user": RUNBOOK_USER,
@@ -561,7 +552,7 @@ def module_args(pg, **overrides):
 
 
 def test_module_with_direct_credentials(pg, capsys):
-    result, out = run_module(module_args(pg, _ansible_check_mode=True), capsys)
+    result, out = run_module(m, module_args(pg, _ansible_check_mode=True), capsys)
     assert result["changed"] is False
     assert result["source"] == "options"
     assert result["statuses"]["cluster_accepted"]["over_threshold"] == 2
@@ -570,14 +561,14 @@ def test_module_with_direct_credentials(pg, capsys):
 
 
 def test_module_failed_requests_do_not_fail_the_task(pg, capsys):
-    result, _out = run_module(module_args(pg, table="kafka_requests"), capsys)
+    result, _out = run_module(m, module_args(pg, table="kafka_requests"), capsys)
     assert "failed" not in result  # a top-level "failed" would make Ansible fail the task
     assert [g["count"] for g in result["failed_by_reason"]] == [3, 1]
 
 
 def test_module_wrong_password_fails_without_the_password(pg, capsys):
     wrong = "Wr0ng-" + PASSWORD
-    result, out = run_module(module_args(pg, login_password=wrong), capsys)
+    result, out = run_module(m, module_args(pg, login_password=wrong), capsys)
     assert result["failed"] is True
     assert result["reason"] == "auth_failed"
     assert "password authentication failed" in result["msg"]
@@ -596,14 +587,14 @@ def test_module_wrong_password_fails_without_the_password(pg, capsys):
     ({"table": "leader_leases"}, "value of table must be one of: clusters, kafka_requests, got: leader_leases"),
 ])
 def test_module_refuses_bad_options(pg, capsys, overrides, message):
-    result, _out = run_module(module_args(pg, **overrides), capsys)
+    result, _out = run_module(m, module_args(pg, **overrides), capsys)
     assert result["failed"] is True
     assert result["msg"] == message
     assert "exception" not in result
 
 
 def test_module_warns_on_a_status_upstream_lacks(pg, capsys):
-    result, _out = run_module(module_args(pg, thresholds={"cluster_waiting_for_kas_fleet_operator": 45}), capsys)
+    result, _out = run_module(m, module_args(pg, thresholds={"cluster_waiting_for_kas_fleet_operator": 45}), capsys)
     # ansible-core 2.19 returns warnings as structured summaries, older versions as strings
     warnings = [w["event"]["msg"] if isinstance(w, dict) else w for w in result["warnings"]]
     assert warnings == ["thresholds: cluster_waiting_for_kas_fleet_operator is not a status of upstream's "
@@ -612,7 +603,7 @@ def test_module_warns_on_a_status_upstream_lacks(pg, capsys):
 
 
 def test_module_secret_needs_a_namespace(capsys):
-    result, _out = run_module({"table": "clusters"}, capsys)
+    result, _out = run_module(m, {"table": "clusters"}, capsys)
     assert result["failed"] is True
     assert result["msg"] == ("namespace is required to read the database secret kas-fleet-manager-rds (db_secret); "
                              "give namespace, or login_host, login_user and login_password")
@@ -653,7 +644,7 @@ def fake_kube(monkeypatch):
 def test_module_reads_the_runbook_secret(pg, capsys, fake_kube):
     fake_kube.secret = {"db.host": pg["host"], "db.port": str(pg["port"]), "db.name": DBNAME,
                         "db.user": RUNBOOK_USER, "db.password": PASSWORD}
-    result, out = run_module({"table": "kafka_requests", "namespace": "kas-fleet-manager-stage",
+    result, out = run_module(m, {"table": "kafka_requests", "namespace": "kas-fleet-manager-stage",
                               "kubeconfig": "/nonexistent", "ssl_mode": "disable"}, capsys)
     assert fake_kube.calls == [("init", "/nonexistent"), ("secret", "kas-fleet-manager-stage", "kas-fleet-manager-rds")]
     assert result["source"] == "secret kas-fleet-manager-stage/kas-fleet-manager-rds"
@@ -664,7 +655,7 @@ def test_module_reads_the_runbook_secret(pg, capsys, fake_kube):
 def test_module_wrong_password_in_the_secret(pg, capsys, fake_kube):
     fake_kube.secret = {"db.host": pg["host"], "db.port": str(pg["port"]), "db.name": DBNAME,
                         "db.user": RUNBOOK_USER, "db.password": "Secret-in-k8s-" + PASSWORD}
-    result, out = run_module({"table": "clusters", "namespace": "ns", "ssl_mode": "disable"}, capsys)
+    result, out = run_module(m, {"table": "clusters", "namespace": "ns", "ssl_mode": "disable"}, capsys)
     assert result["reason"] == "auth_failed"
     assert PASSWORD not in out
 
@@ -673,7 +664,7 @@ def test_module_forbidden_secret_names_it(capsys, fake_kube):
     fake_kube.secret_error = FleetError(
         'cannot read secret ns/kas-fleet-manager-rds: forbidden (403): secrets "kas-fleet-manager-rds" is forbidden',
         status=403)
-    result, _out = run_module({"table": "clusters", "namespace": "ns"}, capsys)
+    result, _out = run_module(m, {"table": "clusters", "namespace": "ns"}, capsys)
     assert result["failed"] is True
     assert result["status"] == 403 and result["reason"] == "forbidden"
     assert result["msg"].startswith("cannot read secret ns/kas-fleet-manager-rds: forbidden (403)")
@@ -683,23 +674,23 @@ def test_module_forbidden_secret_names_it(capsys, fake_kube):
 def test_module_missing_secret_and_missing_namespace(capsys, fake_kube):
     fake_kube.secret_error = FleetError('cannot read secret ns/other: not found (404): secrets "other" not found',
                                         status=404)
-    result, _out = run_module({"table": "clusters", "namespace": "ns", "db_secret": "other"}, capsys)
+    result, _out = run_module(m, {"table": "clusters", "namespace": "ns", "db_secret": "other"}, capsys)
     assert result["reason"] == "secret_not_found"
     assert result["msg"] == ('cannot read secret ns/other: not found (404): secrets "other" not found; check db_secret '
                              "(the runbook's secret is kas-fleet-manager-rds) and namespace")
     fake_kube.namespace_error = FleetError('cannot read namespace ns: not found (404): namespaces "ns" not found',
                                            status=404)
-    result, _out = run_module({"table": "clusters", "namespace": "ns"}, capsys)
+    result, _out = run_module(m, {"table": "clusters", "namespace": "ns"}, capsys)
     assert result["reason"] == "namespace_not_found"
     assert result["msg"] == ("namespace ns not found: cannot read the database secret kas-fleet-manager-rds there; "
                              "check namespace")
     # No right to read namespaces: the secret's own 404 stands.
     fake_kube.namespace_error = FleetError("cannot read namespace ns: forbidden (403)", status=403)
-    result, _out = run_module({"table": "clusters", "namespace": "ns"}, capsys)
+    result, _out = run_module(m, {"table": "clusters", "namespace": "ns"}, capsys)
     assert result["reason"] == "secret_not_found"
 
 
 def test_module_direct_options_never_touch_kubernetes(pg, capsys, fake_kube):
-    result, _out = run_module(module_args(pg), capsys)
+    result, _out = run_module(m, module_args(pg), capsys)
     assert fake_kube.calls == []
     assert result["source"] == "options"

@@ -9,19 +9,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import socket
 import threading
 
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils.classify import CATEGORIES
 from ansible_collections.kas.fleet_manager.plugins.module_utils.http_api import HttpApi, HttpError, parse_link_header
 from ansible_collections.kas.fleet_manager.plugins.modules import sentry_issues_info as m
+from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import free_port, run_module
 
 
 def issue(title, culprit="", value=None, count="1", last="2026-11-25T04:00:00Z", first="2026-11-25T03:00:00Z",
@@ -134,37 +132,23 @@ def test_errors_say_what_to_fix():
 
 
 # -- the module, against real sockets ------------------------------------------------------------------------------
-def run_module(args, capsys):
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    basic._ANSIBLE_PROFILE = "legacy"
-    with pytest.raises(SystemExit):
-        m.main()
-    return json.loads(capsys.readouterr().out)
-
-
-def _free_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def test_a_token_or_a_key_is_required(capsys):
-    result = run_module({"url": "https://sentry.example", "organization": "app-sre"}, capsys)
+    result, _out = run_module(m, {"url": "https://sentry.example", "organization": "app-sre"}, capsys)
     assert result["failed"] is True and "one of the following is required: token, username" in result["msg"]
 
 
 def test_unreachable_sentry_fails_plainly_without_the_token(capsys):
-    url = "http://127.0.0.1:%d" % _free_port()
-    result = run_module({"url": url, "organization": "app-sre", "token": "sntrys_s3cret"}, capsys)
+    url = "http://127.0.0.1:%d" % free_port()
+    result, _out = run_module(m, {"url": url, "organization": "app-sre", "token": "sntrys_s3cret"}, capsys)
     assert result["failed"] is True
     assert result["msg"].startswith("cannot read Sentry issues: cannot reach Sentry at %s: " % url)
     assert "sntrys_s3cret" not in json.dumps(result)
 
 
 def test_bad_limit_is_refused(capsys):
-    result = run_module({"url": "https://sentry.example", "organization": "o", "token": "sntrys_abc", "limit": 0}, capsys)
+    result, _out = run_module(m, {"url": "https://sentry.example", "organization": "o", "token": "sntrys_abc", "limit": 0}, capsys)
     assert result["msg"] == "limit must be at least 1, got 0"
 
 
@@ -187,7 +171,7 @@ def test_a_page_that_is_not_the_api_is_a_clear_failure(capsys):
     thread.start()
     try:
         url = "http://127.0.0.1:%d" % httpd.server_address[1]
-        result = run_module({"url": url, "organization": "app-sre", "token": "tok"}, capsys)
+        result, _out = run_module(m, {"url": url, "organization": "app-sre", "token": "tok"}, capsys)
     finally:
         httpd.shutdown()
         httpd.server_close()

@@ -9,20 +9,18 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import socket
 import threading
 
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils import slo
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
 from ansible_collections.kas.fleet_manager.plugins.module_utils.http_api import HttpApi, HttpError, redact_url
 from ansible_collections.kas.fleet_manager.plugins.modules import slo_metrics_info as m
+from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import free_port, run_module
 
 NS = "kas-fleet-manager-stage"
 
@@ -400,33 +398,17 @@ class _Server(object):
         self.httpd.server_close()
 
 
-def _free_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
-def run_module(args, capsys):
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    basic._ANSIBLE_PROFILE = "legacy"
-    with pytest.raises(SystemExit):
-        m.main()
-    return json.loads(capsys.readouterr().out)
-
-
 def test_nothing_listening_fails_plainly_once(capsys):
-    url = "http://127.0.0.1:%d" % _free_port()
-    result = run_module({"url": url, "namespace": NS, "token": "s3cret-token"}, capsys)
+    url = "http://127.0.0.1:%d" % free_port()
+    result, _out = run_module(m, {"url": url, "namespace": NS, "token": "s3cret-token"}, capsys)
     assert result["failed"] is True
     assert result["msg"].startswith("cannot reach the Prometheus API at %s: " % url)
     assert "s3cret-token" not in json.dumps(result)
 
 
 def test_nothing_listening_can_be_reported_instead(capsys):
-    url = "http://127.0.0.1:%d" % _free_port()
-    result = run_module({"url": url, "namespace": NS, "fail_on_unreachable": False}, capsys)
+    url = "http://127.0.0.1:%d" % free_port()
+    result, _out = run_module(m, {"url": url, "namespace": NS, "fail_on_unreachable": False}, capsys)
     assert result.get("failed") is not True
     assert result["healthy"] is None and result["breaches"] == []
     [entry] = result["unavailable"]
@@ -437,7 +419,7 @@ def test_nothing_listening_can_be_reported_instead(capsys):
 
 def test_rejected_credentials_fail_with_grafanas_reason_and_no_secret(capsys):
     with _Server(401, "application/json", '{"message":"invalid API key"}') as server:
-        result = run_module({"url": server.url + "/api/datasources/proxy/uid/abc/", "namespace": NS,
+        result, _out = run_module(m, {"url": server.url + "/api/datasources/proxy/uid/abc/", "namespace": NS,
                              "username": "sre", "password": "pa55word"}, capsys)
         assert server.seen[0][0].startswith("/api/datasources/proxy/uid/abc/api/v1/query?query=up%7B")
         assert server.seen[0][1]["Authorization"].startswith("Basic ")
@@ -449,7 +431,7 @@ def test_rejected_credentials_fail_with_grafanas_reason_and_no_secret(capsys):
 
 def test_a_login_page_is_not_taken_for_the_api(capsys):
     with _Server(200, "text/html", "<html><body>Log in with OpenShift</body></html>") as server:
-        result = run_module({"url": server.url, "namespace": NS, "token": "t0ken-value"}, capsys)
+        result, _out = run_module(m, {"url": server.url, "namespace": NS, "token": "t0ken-value"}, capsys)
         assert server.seen[0][1]["Authorization"] == "Bearer t0ken-value"
     assert result["failed"] is True
     assert "something other than the Prometheus HTTP API (Log in with OpenShift)" in result["msg"]
@@ -459,7 +441,7 @@ def test_a_login_page_is_not_taken_for_the_api(capsys):
 def test_prometheus_query_errors_are_unavailable_not_failures(capsys):
     body = '{"status":"error","errorType":"execution","error":"query processing would load too many samples"}'
     with _Server(422, "application/json", body) as server:
-        result = run_module({"url": server.url, "namespace": NS, "windows": ["5m"], "include": ["requests"]}, capsys)
+        result, _out = run_module(m, {"url": server.url, "namespace": NS, "windows": ["5m"], "include": ["requests"]}, capsys)
         assert len(server.seen) == 4
     assert result["healthy"] is None
     assert len(result["unavailable"]) == 4
