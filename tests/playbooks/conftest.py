@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "lab"))
-
 pytest_plugins = ["fleet_lab.pytest_plugin"]
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 SECTION_PLAYBOOK = {
     "fleet_manager_down": "sop_fleet_manager_down",
@@ -44,7 +45,9 @@ def run_playbook(tmp_path):
     def run(lab, playbook, *args, extra=None):
         report_dir = tmp_path / ("reports-%d" % len(list(tmp_path.iterdir())))
         report_dir.mkdir()
-        cmd = ["ansible-playbook", "-i", lab.inventory, "kas.fleet_manager.%s" % playbook,
+        # "sop_x" runs the collection's playbook by FQCN; "playbooks/sop_x.yml" runs the file in the repository.
+        target = os.path.join(ROOT, playbook) if playbook.endswith(".yml") else "kas.fleet_manager.%s" % playbook
+        cmd = ["ansible-playbook", "-i", lab.inventory, target,
                "-e", "kas_fleet_report_dir=%s" % report_dir]
         for key, value in (extra or {}).items():
             cmd += ["-e", json.dumps({key: value})]

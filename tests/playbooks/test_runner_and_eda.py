@@ -3,19 +3,13 @@ alert through a real ansible-rulebook with the collection's event source and rul
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
 
+from fleet_lab.state import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_ansible_runner_artifacts_carry_the_decision_and_no_secret(fleet_lab, tmp_path):

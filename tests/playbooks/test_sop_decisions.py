@@ -1,5 +1,7 @@
 """Every shipped scenario through the playbook of its runbook section, in recommend mode: the decision is the
 scenario's expected one, the escalation reaches the right team once per incident, and nothing changes."""
+import json
+
 import pytest
 
 from fleet_lab import scenario as scenarios
@@ -31,7 +33,16 @@ def test_section_decides_as_the_runbook_says(fleet_lab, run_playbook, name):
     received = fleet_lab.sink_received()
     if expected.startswith("escalate_") and loaded["section"] != "none":
         assert [m["kind"] for m in received] == [TEAM_ROUTE[expected]], received
-        assert run.report["escalations"][0]["sent"] is True
+        escalation = run.report["escalations"][0]
+        assert escalation["sent"] is True
+        # One dedup key per environment, section and rule: the one the page carries and the report names.
+        key = "kas-fleet/%s/%s/%s" % (run.report["environment"], loaded["section"], run.report["decision"]["rule_id"])
+        assert escalation["dedup_key"] == key
+        body = received[0]["body"]
+        if received[0]["kind"] == "pagerduty":
+            assert body["dedup_key"] == key
+        else:  # Slack has no dedup field: the key is in the message, for the person who reads it
+            assert key in json.dumps(body)
         # A rerun finds the incident open and does not page again.
         again = run_playbook(fleet_lab, SECTION_PLAYBOOK[loaded["section"]])
         assert again.decision == expected

@@ -55,7 +55,8 @@ def test_check_mode_changes_and_sends_nothing(fleet_lab, run_playbook):
     fleet_lab.sink_clear()
     before = pods_of(fleet_lab)
     annotations = deployment(fleet_lab).metadata.annotations
-    run = run_playbook(fleet_lab, "sop_osd_provisioning_latency", "--check", "--diff", extra=APPLY)
+    # run as a file of the repository, as `ansible-playbook playbooks/<name>.yml` (the other tests use the FQCN)
+    run = run_playbook(fleet_lab, "playbooks/sop_osd_provisioning_latency.yml", "--check", "--diff", extra=APPLY)
     assert run.rc == 0, run.output[-3000:]
     assert run.decision == "restart_pods"
     assert run.report["remediation_mode"] == "check"
