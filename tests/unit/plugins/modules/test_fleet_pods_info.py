@@ -9,8 +9,6 @@ __metaclass__ = type
 
 import datetime
 
-
-
 from ansible_collections.kas.fleet_manager.plugins.modules import fleet_pods_info as m
 from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import run_module
 

@@ -645,7 +645,7 @@ def test_module_reads_the_runbook_secret(pg, capsys, fake_kube):
     fake_kube.secret = {"db.host": pg["host"], "db.port": str(pg["port"]), "db.name": DBNAME,
                         "db.user": RUNBOOK_USER, "db.password": PASSWORD}
     result, out = run_module(m, {"table": "kafka_requests", "namespace": "kas-fleet-manager-stage",
-                              "kubeconfig": "/nonexistent", "ssl_mode": "disable"}, capsys)
+                                 "kubeconfig": "/nonexistent", "ssl_mode": "disable"}, capsys)
     assert fake_kube.calls == [("init", "/nonexistent"), ("secret", "kas-fleet-manager-stage", "kas-fleet-manager-rds")]
     assert result["source"] == "secret kas-fleet-manager-stage/kas-fleet-manager-rds"
     assert result["statuses"]["provisioning"]["over_threshold"] == 1

@@ -420,7 +420,7 @@ def test_nothing_listening_can_be_reported_instead(capsys):
 def test_rejected_credentials_fail_with_grafanas_reason_and_no_secret(capsys):
     with _Server(401, "application/json", '{"message":"invalid API key"}') as server:
         result, _out = run_module(m, {"url": server.url + "/api/datasources/proxy/uid/abc/", "namespace": NS,
-                             "username": "sre", "password": "pa55word"}, capsys)
+                                      "username": "sre", "password": "pa55word"}, capsys)
         assert server.seen[0][0].startswith("/api/datasources/proxy/uid/abc/api/v1/query?query=up%7B")
         assert server.seen[0][1]["Authorization"].startswith("Basic ")
     assert result["failed"] is True and result["status"] == 401
