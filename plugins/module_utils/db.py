@@ -30,6 +30,8 @@ except ImportError:
     PSYCOPG2_IMPORT_ERROR = traceback.format_exc()
 
 DEFAULT_DB_NAME = "kas-fleet-manager"
+# The runbook's "Relevant secrets": the fleet manager's database login.
+DEFAULT_DB_SECRET = "kas-fleet-manager-rds"
 # Keys of upstream's kas-fleet-manager-rds secret (templates/secrets-template.yml).
 SECRET_KEYS = {"host": "db.host", "port": "db.port", "dbname": "db.name", "user": "db.user",
                "password": "db.password", "ca_cert": "db.ca_cert"}
@@ -77,6 +79,30 @@ def resolve(params, kube=None, namespace=None):
         raise FleetError("database port %r is not a number" % settings["port"])
     settings["dbname"] = settings["dbname"] or DEFAULT_DB_NAME
     return settings, source
+
+
+def resolve_with_secret(params, kube, namespace):
+    """resolve() reading db_secret through the Kubernetes API, with the API's refusals said plainly: a missing
+    namespace told apart from a missing secret (the API says "not found" for both), and the permission named."""
+    secret = params.get("db_secret")
+    try:
+        return resolve(params, kube, namespace)
+    except FleetError as exc:
+        status = exc.details.get("status")
+        if status == 404:
+            try:
+                kube.read_namespace(namespace)
+            except FleetError as ns_exc:
+                if ns_exc.details.get("status") == 404:
+                    raise FleetError("namespace %s not found: cannot read the database secret %s there; check "
+                                     "namespace" % (namespace, secret), status=404, reason="namespace_not_found")
+            raise FleetError("%s; check db_secret (the runbook's secret is %s) and namespace"
+                             % (exc.msg, DEFAULT_DB_SECRET), status=404, reason="secret_not_found")
+        if status == 403:
+            raise FleetError("%s; the credentials need get on secrets in %s to read %s (the runbook's Relevant "
+                             "secrets), or give login_host, login_user and login_password"
+                             % (exc.msg, namespace, secret), status=403, reason="forbidden", permission="get secrets")
+        raise
 
 
 def connect(settings, params):

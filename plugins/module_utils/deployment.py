@@ -110,9 +110,21 @@ def rollout_status(d):
     return "complete"
 
 
-def selector_of(dep):
-    labels = (dep.get("spec", {}).get("selector") or {}).get("matchLabels") or {}
-    return ",".join("%s=%s" % kv for kv in sorted(labels.items()))
+def selector_of(deployment):
+    """``kubectl``'s label selector string of a deployment's spec.selector (matchLabels and matchExpressions)."""
+    selector = (deployment.get("spec") or {}).get("selector") or {}
+    parts = ["%s=%s" % (k, v) for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        if op == "In":
+            parts.append("%s in (%s)" % (key, ",".join(values)))
+        elif op == "NotIn":
+            parts.append("%s notin (%s)" % (key, ",".join(values)))
+        elif op == "Exists":
+            parts.append(key)
+        elif op == "DoesNotExist":
+            parts.append("!" + key)
+    return ",".join(parts)
 
 
 def summarize_pod(pod):
@@ -157,7 +169,7 @@ def check_namespace(kube, namespace):
         if exc.details.get("status") == 404:
             raise FleetError("namespace %s not found on %s: check the namespace option (for example "
                              "kas-fleet-manager-stage or kas-fleet-manager-production)" % (namespace, kube.host),
-                             status=404)
+                             status=404, reason="namespace_not_found")
         if exc.details.get("status") != 403:
             raise
 

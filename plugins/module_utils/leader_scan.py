@@ -156,23 +156,6 @@ class HintedRegex(object):
         return self.regex.search(line)
 
 
-def label_selector_of(deployment):
-    """``kubectl``'s label selector string of a deployment's spec.selector (matchLabels and matchExpressions)."""
-    selector = (deployment.get("spec") or {}).get("selector") or {}
-    parts = ["%s=%s" % (k, v) for k, v in sorted((selector.get("matchLabels") or {}).items())]
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if op == "In":
-            parts.append("%s in (%s)" % (key, ",".join(values)))
-        elif op == "NotIn":
-            parts.append("%s notin (%s)" % (key, ",".join(values)))
-        elif op == "Exists":
-            parts.append(key)
-        elif op == "DoesNotExist":
-            parts.append("!" + key)
-    return ",".join(parts)
-
-
 # -- error samples ---------------------------------------------------------------------------------------------------
 def new_counts():
     return {"total": 0, "by_category": dict((c, 0) for c in CATEGORIES)}

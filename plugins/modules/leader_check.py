@@ -353,10 +353,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kas.fleet_manager.plugins.module_utils import db
 from ansible_collections.kas.fleet_manager.plugins.module_utils.args import db_spec, k8s_auth_spec
 from ansible_collections.kas.fleet_manager.plugins.module_utils.classify import DEFAULT_ERROR_PATTERNS
+from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import check_namespace, selector_of
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError, run_module
 from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import Kube, require_k8s
 from ansible_collections.kas.fleet_manager.plugins.module_utils.leader_scan import (
-    LEASE_QUERY, MAX_SAMPLES_LIMIT, FleetScan, compile_errors, label_selector_of, normalize_workers, pod_summary)
+    LEASE_QUERY, MAX_SAMPLES_LIMIT, FleetScan, compile_errors, normalize_workers, pod_summary)
 from ansible_collections.kas.fleet_manager.plugins.module_utils.workers import LEASE_TYPES
 
 
@@ -366,16 +367,6 @@ def needs(exc, permission, namespace, hint=""):
         return FleetError("%s; the credentials need %s in namespace %s%s" % (exc.msg, permission, namespace, hint),
                           status=403, reason="forbidden", permission=permission)
     return exc
-
-
-def check_namespace(kube, namespace):
-    """FleetError when the namespace does not exist; nothing when it does or when it cannot be told."""
-    try:
-        kube.read_namespace(namespace)
-    except FleetError as exc:
-        if exc.details.get("status") == 404:
-            raise FleetError("namespace %s not found: check namespace (and the kubeconfig context)" % namespace,
-                             status=404, reason="namespace_not_found")
 
 
 def select_pods(kube, params):
@@ -393,7 +384,7 @@ def select_pods(kube, params):
             check_namespace(kube, namespace)
             raise FleetError("deployment %s not found in namespace %s; give label_selector to pick pods directly"
                              % (name, namespace), status=404, reason="deployment_not_found")
-        selector = label_selector_of(deployment)
+        selector = selector_of(deployment)
         if not selector:
             raise FleetError("deployment %s/%s has no spec.selector to find its pods by; give label_selector"
                              % (namespace, name), reason="no_selector")
@@ -438,22 +429,6 @@ def read_logs(kube, params, scan, pods):
                                                             ["containers"])))), reason="no_container")
 
 
-def resolve_db(kube, params):
-    namespace = params["namespace"]
-    try:
-        return db.resolve(params, kube, namespace)
-    except FleetError as exc:
-        status = exc.details.get("status")
-        if status == 403:
-            raise FleetError("%s; the credentials need get secrets in namespace %s to read db_secret %s, or give "
-                             "login_host, login_user and login_password" % (exc.msg, namespace, params["db_secret"]),
-                             status=403, reason="forbidden", permission="get secrets")
-        if status == 404:
-            raise FleetError("%s; check db_secret (the runbook's secret is kas-fleet-manager-rds)" % exc.msg,
-                             status=404, reason="secret_not_found")
-        raise
-
-
 def validate(params):
     for name, low in (("since_seconds", 1), ("tail_lines", 0), ("limit_bytes", 1), ("statement_timeout", 1),
                       ("connect_timeout", 1), ("api_timeout", 1)):
@@ -477,7 +452,7 @@ def check(module):
     conn = settings = source = None
     if db.wanted(params):
         db.require_psycopg2(module)
-        settings, source = resolve_db(kube, params)
+        settings, source = db.resolve_with_secret(params, kube, params["namespace"])
         conn = db.connect(settings, params)  # before the logs: a wrong login fails at once
     try:
         selector, pods = select_pods(kube, params)

@@ -281,8 +281,6 @@ from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import Kube,
 from ansible_collections.kas.fleet_manager.plugins.module_utils.request_status import (
     MAX_SAMPLES_LIMIT, TABLES, collect, effective_thresholds)
 
-DEFAULT_DB_SECRET = "kas-fleet-manager-rds"
-
 
 def resolve_connection(module):
     """Connection settings and their source: the options, or the secret read through the Kubernetes API."""
@@ -296,25 +294,7 @@ def resolve_connection(module):
                          "login_host, login_user and login_password" % secret, reason="namespace_required")
     require_k8s(module)
     kube = Kube(params)
-    try:
-        return db.resolve(params, kube, namespace)
-    except FleetError as exc:
-        status = exc.details.get("status")
-        if status == 404:
-            # The API says "secrets not found" for a missing namespace too: ask for the namespace to tell them apart.
-            try:
-                kube.read_namespace(namespace)
-            except FleetError as ns_exc:
-                if ns_exc.details.get("status") == 404:
-                    raise FleetError("namespace %s not found: cannot read the database secret %s there; check "
-                                     "namespace" % (namespace, secret), status=404, reason="namespace_not_found")
-            raise FleetError("%s; check db_secret (the runbook's secret is %s) and namespace"
-                             % (exc.msg, DEFAULT_DB_SECRET), status=404, reason="secret_not_found")
-        if status == 403:
-            raise FleetError("%s; the credentials need get on secrets in %s to read %s (the runbook's Relevant "
-                             "secrets), or give login_host, login_user and login_password"
-                             % (exc.msg, namespace, secret), status=403, reason="forbidden")
-        raise
+    return db.resolve_with_secret(params, kube, namespace)
 
 
 def gather(module):
@@ -347,7 +327,7 @@ def gather(module):
 
 def main():
     argument_spec = k8s_auth_spec()
-    argument_spec.update(db_spec(db_secret_default=DEFAULT_DB_SECRET))
+    argument_spec.update(db_spec(db_secret_default=db.DEFAULT_DB_SECRET))
     argument_spec.update(
         table=dict(type="str", required=True, choices=sorted(TABLES)),
         namespace=dict(type="str"),

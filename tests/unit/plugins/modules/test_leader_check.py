@@ -22,6 +22,7 @@ from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.kas.fleet_manager.plugins.module_utils import db
 from ansible_collections.kas.fleet_manager.plugins.module_utils import leader_scan as ls
 from ansible_collections.kas.fleet_manager.plugins.module_utils.classify import compile_error_patterns
+from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import selector_of
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
 from ansible_collections.kas.fleet_manager.plugins.modules import leader_check as m
 
@@ -238,7 +239,7 @@ def test_label_selector_of_a_deployment():
     dep = {"spec": {"selector": {"matchLabels": {"app": "kas-fleet-manager", "tier": "api"},
                                  "matchExpressions": [{"key": "env", "operator": "In", "values": ["stage", "prod"]},
                                                       {"key": "canary", "operator": "DoesNotExist"}]}}}
-    assert ls.label_selector_of(dep) == "app=kas-fleet-manager,tier=api,env in (stage,prod),!canary"
+    assert selector_of(dep) == "app=kas-fleet-manager,tier=api,env in (stage,prod),!canary"
 
 
 # -- gathering and leases ----------------------------------------------------------------------------------------
@@ -357,6 +358,8 @@ DEPLOYMENT = {"metadata": {"name": "kas-fleet-manager"},
 
 class FakeKube(object):
     """The Kube methods leader_check uses, answering as the API would (FleetError with status on failures)."""
+
+    host = "https://api.example:6443"
 
     def __init__(self, pods, logs, previous=None, deployment=True, namespaces=(NS,), log_errors=None,
                  secret=None):
@@ -560,7 +563,7 @@ def test_module_with_the_database_from_the_secret(monkeypatch, capsys):
 def test_module_db_secret_forbidden_is_plain(monkeypatch, capsys):
     kube = FakeKube([pod_object(PODS[0])], healthy_logs(), secret=None)
     result = run({"namespace": NS, "db_secret": "kas-fleet-manager-rds"}, kube, monkeypatch, capsys)[0]
-    assert result["failed"] and "need get secrets in namespace %s to read db_secret" % NS in result["msg"]
+    assert result["failed"] and "need get on secrets in %s to read kas-fleet-manager-rds" % NS in result["msg"]
     assert result["permission"] == "get secrets"
 
 
