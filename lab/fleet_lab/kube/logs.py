@@ -247,7 +247,7 @@ FATAL = {
     "manager_api": "panic: runtime error: invalid memory address or nil pointer dereference",
     "database": "failed to connect to the database: dial tcp 10.0.45.3:5432: connect: connection refused",
     "ocm": "unable to create OCM connection: context deadline exceeded",
-    "kafka": "unable to start workers: failed to list kafka requests: context deadline exceeded",
+    "kafka": "unable to start workers: no ManagedKafka status from kas-fleetshard-operator: context deadline exceeded",
 }
 
 
