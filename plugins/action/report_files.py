@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright: kas.fleet_manager contributors
+# Apache License 2.0 (see LICENSE)
+"""Write a run's report files on the controller, in-process: no module is sent anywhere, so writing the three
+reports costs no module round trips (each would be about 0.3 s of a run that should take a few seconds)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import tempfile
+
+from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.plugins.action import ActionBase
+
+ARGUMENT_SPEC = dict(
+    files=dict(type="dict", required=True),
+    mode=dict(type="raw", default="0640"),
+    directory_mode=dict(type="raw", default="0750"),
+)
+
+
+def octal_mode(value, name):
+    """A permission given as an octal string ('0640') or as a number (YAML reads an unquoted 0640 as 416), the
+    way the file module takes it."""
+    try:
+        mode = value if isinstance(value, int) else int(str(value), 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o777:
+        raise ValueError("%s must be an octal permission such as '0640', got %r" % (name, value))
+    return mode
+
+
+def write_atomically(path, content, mode, directory_mode):
+    """Write ``content`` to ``path`` through a temporary file in the same directory, so a reader never sees half
+    a report and a failed write leaves the previous file (if any) as it was."""
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        os.makedirs(directory, directory_mode)
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(to_bytes(content, errors="surrogate_or_strict"))
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        try:
+            mode = octal_mode(args["mode"], "mode")
+            directory_mode = octal_mode(args["directory_mode"], "directory_mode")
+        except ValueError as exc:
+            return dict(result, failed=True, msg=to_native(exc))
+        written = []
+        for path, content in sorted(args["files"].items()):
+            if not isinstance(content, str):
+                return dict(result, failed=True, msg="files: the content of %s must be text, got %s"
+                            % (path, type(content).__name__))
+            path = os.path.abspath(os.path.expanduser(path))
+            try:
+                write_atomically(path, content, mode, directory_mode)
+            except OSError as exc:
+                return dict(result, failed=True, files=written,
+                            msg="cannot write the report file %s: %s" % (path, to_native(exc)))
+            written.append(path)
+        # A report is the run's output, not a change to the fleet: it never makes a run "changed".
+        return dict(result, changed=False, files=written)

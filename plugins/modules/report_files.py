@@ -1,0 +1,68 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kas.fleet_manager contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: report_files
+short_description: Write a runbook run's report files on the controller
+version_added: 0.1.0
+description:
+  - Writes each of O(files) (path to text) on the Ansible controller, creating the directory when missing, each
+    file through a temporary file in the same directory so that a reader never sees half a report.
+  - An action plugin that runs in the controller's process, so the three reports of a run (JSON, Markdown, HTML)
+    cost no module round trips. The role C(kas.fleet_manager.kas_fleet) renders them with the C(template) lookup
+    and writes them with this.
+  - Never reports C(changed), since a report is the run's output, not a change to the fleet.
+options:
+  files:
+    description:
+      - Paths (absolute, or relative to the current directory of C(ansible-playbook)) and their text contents.
+    type: dict
+    required: true
+  mode:
+    description:
+      - Permissions of the files, as an octal string.
+    type: raw
+    default: "0640"
+  directory_mode:
+    description:
+      - Permissions of directories it creates, as an octal string.
+    type: raw
+    default: "0750"
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details: Everything runs on the controller; nothing is sent to the host.
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: The files are the run's output, so they are written in check mode too (the fleet is not touched).
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+author:
+  - kas.fleet_manager maintainers (@kas-fleet-manager)
+"""
+
+EXAMPLES = r"""
+- name: Write the report of the run
+  kas.fleet_manager.report_files:
+    files:
+      "reports/stage-latency.json": "{{ kas_fleet_report | to_nice_json }}"
+      "reports/stage-latency.md": "{{ lookup('ansible.builtin.template', 'report.md.j2') }}"
+"""
+
+RETURN = r"""
+files:
+  description: Absolute paths of the files written, sorted.
+  returned: always
+  type: list
+  elements: str
+  sample: ["/home/sre/kas-fleet-reports/stage-kafka_provisioning_latency-20261125T031313Z.json"]
+"""

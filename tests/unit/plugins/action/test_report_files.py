@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# Copyright: kas.fleet_manager contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import stat
+
+import pytest
+
+from ansible_collections.kas.fleet_manager.plugins.action.report_files import octal_mode, write_atomically
+
+
+@pytest.mark.parametrize("given, mode", [("0640", 0o640), ("750", 0o750), (416, 0o640), (0o750, 0o750)])
+def test_modes_as_the_file_module_takes_them(given, mode):
+    assert octal_mode(given, "mode") == mode
+
+
+@pytest.mark.parametrize("given", ["rw-r-----", "0999", "01777", -1])
+def test_a_mode_that_is_no_permission_is_refused_by_name(given):
+    with pytest.raises(ValueError, match="directory_mode must be an octal permission"):
+        octal_mode(given, "directory_mode")
+
+
+def test_writes_the_file_and_its_directory_with_their_modes(tmp_path):
+    path = str(tmp_path / "reports" / "stage" / "run.md")
+    write_atomically(path, u"# Décision\n", 0o640, 0o750)
+    assert open(path, "rb").read() == u"# Décision\n".encode("utf-8")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) & 0o027 == 0  # umask may only remove bits
+    assert os.listdir(os.path.dirname(path)) == ["run.md"]  # no temporary file left
+
+
+def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temporary(tmp_path, monkeypatch):
+    path = str(tmp_path / "run.json")
+    write_atomically(path, "{}\n", 0o640, 0o750)
+
+    def refuse(_src, _dst):  # the rename fails, as on a full or read-only filesystem
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError):
+        write_atomically(path, '{"decision": "healthy"}\n', 0o640, 0o750)
+    assert open(path).read() == "{}\n"
+    assert os.listdir(str(tmp_path)) == ["run.json"]
+
+
+def test_a_directory_that_cannot_be_made_is_an_os_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OSError):
+        write_atomically(str(blocker / "run.md"), "x", 0o640, 0o750)
