@@ -4,7 +4,7 @@ SHELL := /bin/bash
 SCENARIO ?= kafka_provisioning_stuck_strimzi
 RUN := source scripts/env.sh &&
 
-.PHONY: help bootstrap demo test sanity units integration lab-tests playbook-tests lint changelog-lint molecule build lab-up lab-down clean
+.PHONY: help bootstrap demo test sanity units integration lab-tests playbook-tests molecule lint changelog-lint bench build lab-up lab-down clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -30,11 +30,20 @@ lab-tests: bootstrap ## pytest of the lab itself
 integration: bootstrap ## ansible-test integration against a lab
 	@$(RUN) scripts/test.sh integration
 
+playbook-tests: bootstrap ## The runbook playbooks, ansible-runner and ansible-rulebook against labs
+	@$(RUN) scripts/test.sh playbooks
+
+molecule: bootstrap ## molecule test of the kas_fleet role against a lab
+	@$(RUN) scripts/test.sh molecule
+
 lint: bootstrap ## ansible-lint (production profile, offline)
 	@$(RUN) scripts/test.sh lint
 
 changelog-lint: bootstrap ## antsibull-changelog lint
 	@$(RUN) scripts/test.sh changelog
+
+bench: bootstrap ## sop_kafka_latency against kubectl+grep+psql+curl doing the same work, in the same run
+	@$(RUN) scripts/sync_collection.sh && python bench/sop_kafka_latency.py
 
 build: bootstrap ## Build the collection tarball into .work/dist
 	@$(RUN) scripts/sync_collection.sh && mkdir -p .work/dist && ansible-galaxy collection build --force --output-path .work/dist "$${KAS_COLLECTION_DIR}"

@@ -3,7 +3,8 @@ the same evidence gathered by hand with kubectl + grep + psql + curl (deployment
 grepped for leader and error lines, the DB secret, the runbook's two queries, the PromQL queries the playbook ran,
 the Sentry issues). Also the floor: ansible-playbook starting an empty play on the same inventory.
 
-    source scripts/env.sh && python bench/sop_kafka_latency.py [--runs 3] [--scenario kafka_provisioning_stuck_strimzi]
+    make bench
+    source scripts/env.sh && python bench/sop_kafka_latency.py [--runs 3] [--scenario NAME]
 
 Prints medians in seconds and the ratios playbook/raw and playbook/floor. No assertion: numbers to read.
 """
