@@ -4,7 +4,7 @@ SHELL := /bin/bash
 SCENARIO ?= kafka_provisioning_stuck_strimzi
 RUN := source scripts/env.sh &&
 
-.PHONY: help bootstrap demo test sanity units integration lab-tests playbook-tests molecule lint changelog-lint bench build lab-up lab-down clean
+.PHONY: help bootstrap demo test sanity units integration lab-tests playbook-tests compat-tests molecule lint changelog-lint bench build lab-up lab-down clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -33,10 +33,13 @@ integration: bootstrap ## ansible-test integration against a lab
 playbook-tests: bootstrap ## The runbook playbooks, ansible-runner and ansible-rulebook against labs
 	@$(RUN) scripts/test.sh playbooks
 
+compat-tests: bootstrap ## The Kubernetes modules with the oldest kubernetes client requirements.txt allows
+	@$(RUN) scripts/test.sh compat
+
 molecule: bootstrap ## molecule test of the kas_fleet role against a lab
 	@$(RUN) scripts/test.sh molecule
 
-lint: bootstrap ## ansible-lint (production profile, offline)
+lint: bootstrap ## ansible-lint (production profile, offline) and shellcheck of the scripts
 	@$(RUN) scripts/test.sh lint
 
 changelog-lint: bootstrap ## antsibull-changelog lint

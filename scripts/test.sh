@@ -5,7 +5,7 @@
 set -uo pipefail
 # shellcheck source=scripts/env.sh
 source "$(dirname "$0")/env.sh"
-cd "${KAS_ROOT}"
+cd "${KAS_ROOT}" || exit 1
 
 PY="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 JOBS="${KAS_TEST_JOBS:-2}"
@@ -62,6 +62,11 @@ run_extension_tests() {
   python -m pytest -q -p no:cacheprovider tests/extensions
 }
 
+# The Kubernetes modules with the oldest kubernetes client requirements.txt allows (pip-installed into .work/compat).
+run_compat_tests() {
+  python -m pytest -q -p no:cacheprovider tests/compat
+}
+
 run_playbook_tests() {
   python -m pytest -q -p no:cacheprovider -n "${JOBS}" tests/playbooks
 }
@@ -77,7 +82,7 @@ run_molecule() {
 }
 
 run_lint() {
-  (cd "${KAS_COLLECTION_DIR}" && ansible-lint --offline)
+  (cd "${KAS_COLLECTION_DIR}" && ansible-lint --offline) && shellcheck -x scripts/*.sh .ci/run
 }
 
 run_changelog() {
@@ -93,6 +98,7 @@ case "${what}" in
   integration) step integration run_integration ;;
   playbooks) step playbooks run_playbook_tests ;;
   extensions) step extensions run_extension_tests ;;
+  compat) step compat run_compat_tests ;;
   molecule) step molecule run_molecule ;;
   lint) step lint run_lint ;;
   changelog) step changelog run_changelog ;;
@@ -102,12 +108,13 @@ case "${what}" in
     step lab run_lab_tests
     step integration run_integration
     step extensions run_extension_tests
+    step compat run_compat_tests
     step playbooks run_playbook_tests
     step molecule run_molecule
     step lint run_lint
     step changelog run_changelog
     ;;
-  *) echo "usage: $0 [all|sanity|units|lab|integration|playbooks|extensions|molecule|lint|changelog]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|sanity|units|lab|integration|extensions|compat|playbooks|molecule|lint|changelog]" >&2; exit 2 ;;
 esac
 
 echo "=== summary"
