@@ -42,7 +42,7 @@ echo "### ansible-playbook kas.fleet_manager.${playbook} -i ${state}/inventory.y
 # rc 0 also when the decision is an escalation: the decision is in the report, not in the exit code.
 ansible-playbook -i "${state}/inventory.yml" "kas.fleet_manager.${playbook}" \
   -e kas_fleet_report_dir="${KAS_WORK}/reports"
-latest="$(ls -t "${KAS_WORK}"/reports/*.md 2>/dev/null | head -n 1 || true)"
+latest="$(find "${KAS_WORK}/reports" -maxdepth 1 -name '*.md' -printf '%T@ %p\n' 2>/dev/null | sort -nr | head -n 1 | cut -d' ' -f2- || true)"
 if [ -n "${latest}" ]; then
   echo
   echo "### report: ${latest} (also .json and .html beside it)"
