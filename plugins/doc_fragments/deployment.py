@@ -23,3 +23,24 @@ options:
     type: str
     default: kas-fleet-manager
 """
+
+    # For the modules that change the deployment and can wait for the outcome.
+    WAIT = r"""
+options:
+  wait:
+    description:
+      - Wait until the deployment's rollout is healthy after the change (every replica updated, ready and
+        available).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for the rollout before failing, saying what was seen.
+    type: int
+    default: 180
+  wait_sleep:
+    description:
+      - Seconds between two looks at the deployment while waiting.
+    type: int
+    default: 2
+"""

@@ -49,10 +49,20 @@ DEPLOYMENT_ARG_SPEC = dict(
 )
 
 
-def deployment_spec():
-    """The Kubernetes options plus namespace and deployment."""
+# Waiting for the rollout after a change; docs in the deployment doc fragment's WAIT.
+WAIT_ARG_SPEC = dict(
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=180),
+    wait_sleep=dict(type="int", default=2),
+)
+
+
+def deployment_spec(wait=False):
+    """The Kubernetes options plus namespace and deployment (and the wait options with ``wait``)."""
     spec = k8s_auth_spec()
     spec.update(copy.deepcopy(DEPLOYMENT_ARG_SPEC))
+    if wait:
+        spec.update(copy.deepcopy(WAIT_ARG_SPEC))
     return spec
 
 

@@ -85,23 +85,9 @@ options:
       - Minutes over which the circuit breaker counts restarts.
     type: int
     default: 60
-  wait:
-    description:
-      - Wait for the rollout to be healthy after the restart.
-    type: bool
-    default: true
-  wait_timeout:
-    description:
-      - Seconds to wait for the rollout before failing.
-    type: int
-    default: 180
-  wait_sleep:
-    description:
-      - Seconds between two looks at the rollout while waiting.
-    type: int
-    default: 2
 extends_documentation_fragment:
   - kas.fleet_manager.deployment
+  - kas.fleet_manager.deployment.wait
   - kas.fleet_manager.k8s_auth
 attributes:
   check_mode:
@@ -614,7 +600,7 @@ def restart(module):
 
 
 def main():
-    argument_spec = deployment_spec()
+    argument_spec = deployment_spec(wait=True)
     argument_spec.update(
         state=dict(type="str", default="restarted", choices=["restarted", "record", "reset"]),
         reason=dict(type="str"),
@@ -624,9 +610,6 @@ def main():
         cooldown=dict(type="int", default=15),
         max_restarts=dict(type="int", default=2),
         window=dict(type="int", default=60),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=180),
-        wait_sleep=dict(type="int", default=2),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[("state", "record", ["outcome"])])

@@ -43,23 +43,9 @@ options:
       - Never scale above this many replicas; a higher target is capped to it.
     type: int
     default: 6
-  wait:
-    description:
-      - Wait for the new replicas to be ready.
-    type: bool
-    default: true
-  wait_timeout:
-    description:
-      - Seconds to wait for the replicas before failing.
-    type: int
-    default: 180
-  wait_sleep:
-    description:
-      - Seconds between two looks at the deployment while waiting.
-    type: int
-    default: 2
 extends_documentation_fragment:
   - kas.fleet_manager.deployment
+  - kas.fleet_manager.deployment.wait
   - kas.fleet_manager.k8s_auth
 attributes:
   check_mode:
@@ -286,14 +272,11 @@ def finish(kube, p, result):
 
 
 def main():
-    argument_spec = deployment_spec()
+    argument_spec = deployment_spec(wait=True)
     argument_spec.update(
         replicas=dict(type="int"),
         step=dict(type="int"),
         max_replicas=dict(type="int", default=6),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=180),
-        wait_sleep=dict(type="int", default=2),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_one_of=[("replicas", "step")], mutually_exclusive=[("replicas", "step")])
