@@ -22,7 +22,7 @@ from ansible_collections.kas.fleet_manager.plugins.module_utils import notify as
 from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import OPEN_INCIDENTS
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
 from ansible_collections.kas.fleet_manager.plugins.modules import escalate as m
-from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import run_module
+from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import FakeModule, run_module
 
 NOW = datetime.datetime(2026, 11, 25, 4, 0, 0, tzinfo=datetime.timezone.utc)
 KEY = "rk-0123456789abcdef0123456789abcdef"
@@ -226,25 +226,20 @@ class Sender(object):
         return {"status": 202, "body": "ok"}
 
 
-class FakeModule(object):
-    def __init__(self, check_mode=False, diff=False, **params):
-        self.params = dict(route=None, routes=None, team="Control Plane", action="trigger",
-                           dedup_key="kas-fleet/stage/osd/no_leader", dedup_key_prefix=None, summary="no leader",
-                           severity="error", source=None, rule="rule", evidence={"a": 1}, report=None, links=None,
-                           timeout=30, namespace="ns", deployment="kas-fleet-manager")
-        self.params.update(params)
-        self.check_mode = check_mode
-        self._diff = diff
-        self.warnings = []
+DEFAULTS = dict(route=None, routes=None, team="Control Plane", action="trigger",
+                dedup_key="kas-fleet/stage/osd/no_leader", dedup_key_prefix=None, summary="no leader",
+                severity="error", source=None, rule="rule", evidence={"a": 1}, report=None, links=None,
+                timeout=30, namespace="ns", deployment="kas-fleet-manager")
 
-    def warn(self, msg):
-        self.warnings.append(msg)
+
+def fake_module(check_mode=False, diff=False, **params):
+    return FakeModule(DEFAULTS, check_mode, diff, **params)
 
 
 def run_m(kube, sender, check_mode=False, diff=False, **params):
     """(result, module)"""
     params.setdefault("route", dict(PD, validate_certs=True, ca_path=None))
-    module = FakeModule(check_mode, diff, **params)
+    module = fake_module(check_mode, diff, **params)
     result = m.Escalation(module, kube_factory=kube, sender=sender, now=lambda: NOW).run()
     return result, module
 

@@ -18,7 +18,7 @@ import pytest
 from ansible_collections.kas.fleet_manager.plugins.module_utils import deployment as d
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
 from ansible_collections.kas.fleet_manager.plugins.modules import fleet_restart as m
-from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import run_module
+from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import FakeModule, run_module
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC)
@@ -289,22 +289,17 @@ class FakeKube(object):
         return copy.deepcopy(self.dep)
 
 
-class FakeModule(object):
-    def __init__(self, check_mode=False, diff=False, **params):
-        self.params = dict(namespace="ns", deployment="kas-fleet-manager", state="restarted", reason="rule",
-                           symptom="no_leader", outcome=None, restarted_at=None, cooldown=15, max_restarts=2,
-                           window=60, wait=True, wait_timeout=5, wait_sleep=1)
-        self.params.update(params)
-        self.check_mode = check_mode
-        self._diff = diff
-        self.warnings = []
+DEFAULTS = dict(namespace="ns", deployment="kas-fleet-manager", state="restarted", reason="rule",
+                symptom="no_leader", outcome=None, restarted_at=None, cooldown=15, max_restarts=2,
+                window=60, wait=True, wait_timeout=5, wait_sleep=1)
 
-    def warn(self, msg):
-        self.warnings.append(msg)
+
+def fake_module(check_mode=False, diff=False, **params):
+    return FakeModule(DEFAULTS, check_mode, diff, **params)
 
 
 def restarter(kube, check_mode=False, diff=False, now=NOW, **params):
-    return m.Restarter(FakeModule(check_mode, diff, **params), kube=kube, now=lambda: now, host="awx-1")
+    return m.Restarter(fake_module(check_mode, diff, **params), kube=kube, now=lambda: now, host="awx-1")
 
 
 def history_on(kube):

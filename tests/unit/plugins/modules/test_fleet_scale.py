@@ -15,7 +15,7 @@ import pytest
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
 from ansible_collections.kas.fleet_manager.plugins.modules import fleet_scale as m
-from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import run_module
+from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import FakeModule, run_module
 
 
 # -- the plan ----------------------------------------------------------------------------------------------
@@ -110,18 +110,17 @@ class FakeKube(object):
         return {"spec": {"replicas": replicas}}
 
 
-class FakeModule(object):
-    def __init__(self, check_mode=False, diff=False, **params):
-        self.params = dict(namespace="ns", deployment="kas-fleet-manager", replicas=None, step=None, max_replicas=6,
-                           wait=True, wait_timeout=1, wait_sleep=1)
-        self.params.update(params)
-        self.check_mode = check_mode
-        self._diff = diff
+DEFAULTS = dict(namespace="ns", deployment="kas-fleet-manager", replicas=None, step=None, max_replicas=6,
+                wait=True, wait_timeout=1, wait_sleep=1)
+
+
+def fake_module(check_mode=False, diff=False, **params):
+    return FakeModule(DEFAULTS, check_mode, diff, **params)
 
 
 def test_scale_one_to_three_and_wait():
     kube = FakeKube(dep_obj(1))
-    result = m.scale(FakeModule(replicas=3), kube)
+    result = m.scale(fake_module(replicas=3), kube)
     assert result["changed"] and result["scaled"] and result["skipped_reason"] is None
     assert (result["replicas_before"], result["replicas_after"], result["capped"]) == (1, 3, False)
     assert kube.scales == [(3, "7")]
@@ -132,14 +131,14 @@ def test_scale_one_to_three_and_wait():
 
 def test_never_scales_down():
     kube = FakeKube(dep_obj(5))
-    result = m.scale(FakeModule(replicas=3), kube)
+    result = m.scale(fake_module(replicas=3), kube)
     assert not result["changed"] and result["skipped_reason"] == "already_at_or_above"
     assert result["replicas_after"] == 5 and kube.scales == []
 
 
 def test_step_is_capped():
     kube = FakeKube(dep_obj(5))
-    result = m.scale(FakeModule(step=3), kube)
+    result = m.scale(fake_module(step=3), kube)
     assert result["capped"] and result["target"] == 8 and result["replicas_after"] == 6
     assert kube.scales == [(6, "7")]
     assert "(target 8 capped to max_replicas 6)" in result["msg"]
@@ -147,13 +146,13 @@ def test_step_is_capped():
 
 def test_not_during_a_rollout():
     kube = FakeKube(dep_obj(1, generation=3, observed=2))
-    result = m.scale(FakeModule(replicas=3), kube)
+    result = m.scale(fake_module(replicas=3), kube)
     assert result["skipped_reason"] == "rollout_in_progress" and kube.scales == []
 
 
 def test_check_mode_writes_nothing_and_diffs():
     kube = FakeKube(dep_obj(1))
-    result = m.scale(FakeModule(check_mode=True, diff=True, replicas=3), kube)
+    result = m.scale(fake_module(check_mode=True, diff=True, replicas=3), kube)
     assert result["changed"] and not result["scaled"] and kube.scales == []
     assert result["diff"] == {"before": {"replicas": 1}, "after": {"replicas": 3}}
     assert result["msg"] == "would scale deployment kas-fleet-manager from 1 to 3 replicas; check mode"
@@ -163,34 +162,34 @@ def test_check_mode_writes_nothing_and_diffs():
 def test_check_mode_reports_forbidden_scale():
     kube = FakeKube(dep_obj(1), allowed=False)
     with pytest.raises(FleetError, match=r"cannot patch deployments/scale ns/kas-fleet-manager: forbidden \(403\)"):
-        m.scale(FakeModule(check_mode=True, replicas=3), kube)
+        m.scale(fake_module(check_mode=True, replicas=3), kube)
 
 
 def test_forbidden_scale_is_a_plain_failure():
     kube = FakeKube(dep_obj(1), allowed=False)
     with pytest.raises(FleetError, match=r"cannot patch deployments/scale ns/kas-fleet-manager: forbidden") as err:
-        m.scale(FakeModule(replicas=3), kube)
+        m.scale(fake_module(replicas=3), kube)
     assert err.value.details["scaled"] is False
 
 
 def test_conflict_rereads():
     kube = FakeKube(dep_obj(1), conflicts=1)
-    result = m.scale(FakeModule(replicas=3), kube)
+    result = m.scale(fake_module(replicas=3), kube)
     assert result["scaled"] and kube.scales == [(3, "7"), (3, "8")]
 
 
 def test_missing_deployment_and_wrong_namespace():
     with pytest.raises(FleetError, match="deployment kas-fleet-manager not found in namespace ns") as err:
-        m.scale(FakeModule(replicas=3), FakeKube(None))
+        m.scale(fake_module(replicas=3), FakeKube(None))
     assert err.value.details["skipped_reason"] == "deployment_missing"
     with pytest.raises(FleetError, match="namespace nowhere not found"):
-        m.scale(FakeModule(replicas=3, namespace="nowhere"), FakeKube(None))
+        m.scale(fake_module(replicas=3, namespace="nowhere"), FakeKube(None))
 
 
 def test_replicas_not_ready_fail_with_what_was_seen():
     kube = FakeKube(dep_obj(0), ready=False)
     with pytest.raises(FleetError) as err:
-        m.scale(FakeModule(replicas=3), kube)
+        m.scale(fake_module(replicas=3), kube)
     assert "scaled deployment kas-fleet-manager from 0 to 3 replicas but the replicas were not ready after 1 s" \
         in err.value.msg
     assert "0/3 updated" in err.value.msg

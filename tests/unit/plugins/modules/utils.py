@@ -35,3 +35,18 @@ def free_port():
         return sock.getsockname()[1]
     finally:
         sock.close()
+
+
+class FakeModule(object):
+    """Stands for AnsibleModule where a test calls a module's service code directly: the module's ``defaults``
+    overridden by ``params``, check and diff mode, and the warnings it gave."""
+
+    def __init__(self, defaults, check_mode=False, diff=False, **params):
+        self.params = dict(defaults)
+        self.params.update(params)
+        self.check_mode = check_mode
+        self._diff = diff
+        self.warnings = []
+
+    def warn(self, msg):
+        self.warnings.append(msg)
