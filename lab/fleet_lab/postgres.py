@@ -55,7 +55,7 @@ import tempfile
 import time
 import uuid
 
-from fleet_lab.state import alive, free_port
+from fleet_lab.state import alive, free_port, read_json, write_json
 from fleet_lab import logformat
 
 try:  # the wheel's binaries; psycopg2 is imported lazily (the CLI imports this module for stop() too)
@@ -130,22 +130,6 @@ def _paths(state_dir):
     base = os.path.join(os.path.abspath(state_dir), "pg")
     return {"base": base, "data": os.path.join(base, "data"), "run": os.path.join(base, "run"),
             "log": os.path.join(base, "postgres.log"), "info": os.path.join(base, "pg.json")}
-
-
-def _write_json(path, data):
-    tmp = "%s.tmp%d" % (path, os.getpid())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
-    os.replace(tmp, path)
-
-
-def _read_json(path):
-    try:
-        with open(path) as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
 
 
 def _postmaster_pid(data_dir):
@@ -372,13 +356,13 @@ class Postgres(object):
         return {key: info[key] for key in ("host", "port", "dbname", "pid", "admin", "app", "runbook")}
 
     def info(self):
-        info = _read_json(self.paths["info"])
+        info = read_json(self.paths["info"])
         if not info:
             raise PostgresError("no lab database in %s (start() first)" % self.paths["base"])
         return info
 
     def running(self):
-        info = _read_json(self.paths["info"])
+        info = read_json(self.paths["info"])
         return bool(info) and alive(info.get("pid")) and _postmaster_pid(self.paths["data"]) == info.get("pid")
 
     def start(self):
@@ -437,7 +421,7 @@ class Postgres(object):
             for role in ("admin", "app", "runbook"):
                 cur.execute("ALTER ROLE %s PASSWORD %%s" % info[role]["user"], (info[role]["password"],))
         conn.close()
-        _write_json(p["info"], info)
+        write_json(p["info"], info)
         return self._public(info)
 
     def connect(self, role="admin"):
@@ -485,7 +469,7 @@ class Postgres(object):
     def _update_info(self, **changes):
         info = self.info()
         info.update(changes)
-        _write_json(self.paths["info"], info)
+        write_json(self.paths["info"], info)
 
     def renew_leases(self):
         """Renew the live leases (expires = now() + 45 s), as the leaders' LeaderElectionManager does every
@@ -541,7 +525,7 @@ class Postgres(object):
 def stop(state_dir, timeout=20):
     """Stop the server started for ``state_dir`` (pg_ctl stop -m fast; SIGKILL if that fails). True if gone."""
     p = _paths(state_dir)
-    info = _read_json(p["info"]) or {}
+    info = read_json(p["info"]) or {}
     pid = _postmaster_pid(p["data"]) or info.get("pid")
     if not alive(pid):
         return True

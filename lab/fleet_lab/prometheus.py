@@ -39,7 +39,6 @@ With ``metrics.available: false`` Prometheus runs with an empty database.
 """
 import datetime
 import hashlib
-import json
 import os
 import shutil
 import signal
@@ -48,7 +47,7 @@ import subprocess
 import time
 import urllib.request
 
-from fleet_lab.state import alive, free_port
+from fleet_lab.state import alive, free_port, read_json, write_json
 from fleet_lab import logformat
 from fleet_lab import scenario as scenario_mod
 
@@ -97,21 +96,6 @@ def _paths(state_dir):
             "info": os.path.join(base, "prom.json")}
 
 
-def _read_json(path):
-    try:
-        with open(path) as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
-
-
-def _write_json(path, data):
-    tmp = "%s.tmp%d" % (path, os.getpid())
-    with open(tmp, "w") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
-    os.replace(tmp, path)
-
-
 def _is_ours(pid, data_dir):
     """True if ``pid`` is a prometheus serving ``data_dir`` (so a recycled PID is never killed)."""
     try:
@@ -155,7 +139,7 @@ class Prometheus(object):
             raise PrometheusError(self.reason)
 
     def running(self):
-        info = _read_json(self.paths["info"]) or {}
+        info = read_json(self.paths["info"]) or {}
         pid = info.get("pid")
         return alive(pid) and _is_ours(pid, self.paths["data"])
 
@@ -207,7 +191,7 @@ class Prometheus(object):
         """Start Prometheus (on ``port``, else the port of the last run, else a free one); wait for /-/ready."""
         self._require()
         p = self.paths
-        info = _read_json(p["info"]) or {}
+        info = read_json(p["info"]) or {}
         if self.running():
             return {"url": info["url"], "pid": info["pid"]}
         if not os.path.isdir(p["data"]):
@@ -243,13 +227,13 @@ class Prometheus(object):
                 proc.kill()
                 raise PrometheusError("prometheus not ready within 20 s: %s" % _tail(p["log"]))
             time.sleep(0.02)
-        _write_json(p["info"], {"url": url, "port": port, "pid": proc.pid})
+        write_json(p["info"], {"url": url, "port": port, "pid": proc.pid})
         return {"url": url, "pid": proc.pid}
 
     def switch(self, scenario, now):
         """Rebuild the history for another scenario and restart on the same port."""
         self._require()
-        info = _read_json(self.paths["info"]) or {}
+        info = read_json(self.paths["info"]) or {}
         fresh = self.paths["data"] + ".new"
         self.build(scenario, now, fresh)  # while the old one still serves
         stop(self.state_dir)
@@ -261,7 +245,7 @@ class Prometheus(object):
 def stop(state_dir, timeout=10):
     """Stop the Prometheus started for ``state_dir`` (SIGTERM, then SIGKILL). True if none is left."""
     p = _paths(state_dir)
-    info = _read_json(p["info"]) or {}
+    info = read_json(p["info"]) or {}
     pid = info.get("pid")
     if not alive(pid) or not _is_ours(pid, p["data"]):
         if pid:

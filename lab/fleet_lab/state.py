@@ -8,11 +8,20 @@ STATE_FILE = "lab.json"
 
 
 def write_json(path, data, mode=0o600):
-    tmp = path + ".tmp"
+    tmp = "%s.tmp%d" % (path, os.getpid())  # per process: two writers never share a temporary file
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "w") as handle:
         json.dump(data, handle, indent=2, sort_keys=True)
     os.replace(tmp, path)
+
+
+def read_json(path):
+    """The JSON document at ``path``, or None when it is missing or unreadable (a component not started yet)."""
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
 
 
 def read(state_dir):

@@ -4,7 +4,6 @@ import datetime
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,8 @@ import yaml
 
 from fleet_lab import prometheus, scenario as scenario_mod
 from fleet_lab.state import alive
+
+from probes import port_open
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TMP_ROOT = os.path.join(ROOT, ".work", "tmp")
@@ -52,16 +53,6 @@ def _processes_using(path):
             except OSError:
                 pass
     return pids
-
-
-def _port_open(url):
-    host, port = urllib.parse.urlsplit(url).netloc.split(":")
-    sock = socket.socket()
-    sock.settimeout(1)
-    try:
-        return sock.connect_ex((host, int(port))) == 0
-    finally:
-        sock.close()
 
 
 class Lab(object):
@@ -123,7 +114,7 @@ def lab():
         assert prometheus.stop(state)
         if info:
             assert not alive(info["pid"])
-            assert not _port_open(info["url"])
+            assert not port_open(info["url"])
         assert _processes_using(lab.prom.paths["data"]) == [], "prometheus processes left after stop"
         shutil.rmtree(state, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -293,6 +284,6 @@ def test_stop_from_another_process(lab):
         except ChildProcessError:
             pass
         time.sleep(0.05)
-    assert not alive(pid) and not _port_open(url)
+    assert not alive(pid) and not port_open(url)
     lab.info = lab.prom.start()
     assert lab.info["url"] == url

@@ -2,7 +2,6 @@
 import datetime
 import json
 import re
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -11,6 +10,8 @@ import pytest
 
 from fleet_lab.sentry import SentryServer
 from fleet_lab.sink import SinkServer
+
+from probes import port_open
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 NOW = datetime.datetime(2026, 11, 25, 12, 0, 0, tzinfo=datetime.timezone.utc)
@@ -49,16 +50,6 @@ def _request(url, method="GET", body=None, headers=None, form=False):
         return exc.code, dict(exc.headers), exc.read().decode()
 
 
-def _port_open(url):
-    host, port = urllib.parse.urlsplit(url).netloc.split(":")
-    sock = socket.socket()
-    sock.settimeout(1)
-    try:
-        return sock.connect_ex((host, int(port))) == 0
-    finally:
-        sock.close()
-
-
 @pytest.fixture(scope="module")
 def sentry():
     server = SentryServer(host="127.0.0.1", port=0, token=TOKEN, org="app-sre", project="kas-fleet-manager")
@@ -67,7 +58,7 @@ def sentry():
     yield server
     url, thread = server.url, server.thread
     server.stop()
-    assert not thread.is_alive() and not _port_open(url)
+    assert not thread.is_alive() and not port_open(url)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +68,7 @@ def sink_server():
     yield server
     url, thread = server.url, server.thread
     server.stop()
-    assert not thread.is_alive() and not _port_open(url)
+    assert not thread.is_alive() and not port_open(url)
 
 
 @pytest.fixture()
