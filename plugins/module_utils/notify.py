@@ -2,16 +2,19 @@
 # Copyright: kas.fleet_manager contributors
 # Apache License 2.0 (see LICENSE)
 """Escalation messages for the runbook's teams: PagerDuty Events API v2, Slack incoming webhooks and generic
-JSON webhooks. Payload building and masking are pure functions; ``post_json`` sends with Ansible's
-``open_url`` and turns every failure into a FleetError that names the masked URL, never a secret.
+JSON webhooks. Payload building and masking are pure functions; ``post_json`` sends once with Ansible's
+``open_url`` and turns every failure into a FleetError that names the masked URL, never a secret, and says
+whether trying again can help; ``deliver`` sends with bounded retries and backoff, honouring ``Retry-After``.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import email.utils
 import json
 import socket
+import time
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlsplit, urlunsplit
@@ -26,6 +29,10 @@ PD_SUMMARY_MAX = 1024
 SLACK_TEXT_MAX = 2900  # a section block's text may hold 3000 characters
 BODY_EXCERPT = 300
 CLIENT = "kas.fleet_manager"
+# Answers worth another try: the route is overloaded, rate-limiting or failing for now. Any other 4xx means the
+# routing key, URL or payload is wrong, and the same request would be refused again.
+RETRYABLE_4XX = (408, 425, 429)
+BACKOFF_FIRST = 1.0
 
 
 # -- masking -----------------------------------------------------------------------------------------------
@@ -119,8 +126,8 @@ def pagerduty_payload(event, routing_key):
     body = {"routing_key": routing_key, "event_action": event["action"], "dedup_key": event["dedup_key"]}
     if event["action"] == "resolve":
         return body
-    details = {"team": event["team"], "rule": event["rule"], "evidence": event["evidence"],
-               "report": event["report"]}
+    details = {"team": event["team"], "decision": event.get("decision"), "rule": event["rule"],
+               "evidence": event["evidence"], "report": event["report"]}
     body["payload"] = {
         "summary": _title(event)[:PD_SUMMARY_MAX],
         "source": event["source"],
@@ -151,7 +158,8 @@ def slack_payload(event):
         return {"text": text, "blocks": blocks}
     text = "%s %s" % (event["severity"].upper(), _title(event))
     fields = [{"type": "mrkdwn", "text": "*%s*\n%s" % (name, _slack_escape(value))}
-              for name, value in (("Team", event["team"]), ("Severity", event["severity"]),
+              for name, value in (("Team", event["team"]), ("Decision", event.get("decision")),
+                                  ("Severity", event["severity"]),
                                   ("Source", event["source"]), ("Dedup key", event["dedup_key"]))
               if value]
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": text[:150]}},
@@ -181,6 +189,7 @@ def webhook_payload(event):
         "status": "resolved" if event["action"] == "resolve" else "triggered",
         "dedup_key": event["dedup_key"],
         "team": event["team"],
+        "decision": event.get("decision"),
         "summary": event["summary"],
         "severity": event["severity"],
         "source": event["source"],
@@ -216,9 +225,32 @@ def _excerpt(raw, route):
     return scrub(text, route)
 
 
+def retryable_status(status):
+    return status in RETRYABLE_4XX or (status is not None and 500 <= status <= 599)
+
+
+def retry_after_seconds(value, now=None):
+    """Seconds a ``Retry-After`` header asks to wait (a number, or an HTTP date), or None."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
 def post_json(route, payload, timeout, validate_certs, ca_path=None, opener=open_url):
-    """POST ``payload`` as JSON to the route's URL: ``{"status": int, "body": short text}``; FleetError on any
-    failure, naming the masked URL, the HTTP status and a short body, never a secret."""
+    """POST ``payload`` as JSON to the route's URL once: ``{"status": int, "body": short text}``; FleetError on any
+    failure, naming the masked URL, the HTTP status and a short body, never a secret. Its details say whether
+    another try may succeed (``retryable``) and how long the route asked to wait (``retry_after``)."""
     shown = mask_url(route["url"], route["type"])
     data = json.dumps(payload, default=str)
     try:
@@ -233,15 +265,64 @@ def post_json(route, payload, timeout, validate_certs, ca_path=None, opener=open
             body = exc.read()
         except Exception:  # pylint: disable=broad-except  # an unreadable body: the status is enough
             body = b""
-        raise FleetError("the %s route %s answered HTTP %s: %s" % (route["type"], shown, exc.code,
-                                                                   _excerpt(body, route) or exc.reason),
-                         status=exc.code, body=_excerpt(body, route))
+        headers = getattr(exc, "headers", None) or {}
+        retryable = retryable_status(exc.code)
+        hint = "" if retryable else " (not retried: check the route's URL%s)" % (
+            " and routing_key" if route["type"] == "pagerduty" else "")
+        raise FleetError("the %s route %s answered HTTP %s: %s%s" % (route["type"], shown, exc.code,
+                                                                     _excerpt(body, route) or exc.reason, hint),
+                         status=exc.code, body=_excerpt(body, route), retryable=retryable,
+                         retry_after=retry_after_seconds(headers.get("Retry-After")))
     except URLError as exc:
         reason = scrub(str(getattr(exc, "reason", exc)), route)
         if "CERTIFICATE_VERIFY_FAILED" in reason:
-            reason += " (give the CA to the system trust store, or validate_certs=false for a lab)"
-        raise FleetError("cannot reach the %s route %s: %s" % (route["type"], shown, reason))
+            raise FleetError("cannot reach the %s route %s: %s (give the CA to the system trust store, or "
+                             "validate_certs=false for a lab)" % (route["type"], shown, reason), retryable=False)
+        if "timed out" in reason:
+            raise FleetError("the %s route %s did not answer within %s s (timeout)" % (route["type"], shown, timeout),
+                             retryable=True)
+        raise FleetError("cannot reach the %s route %s: %s" % (route["type"], shown, reason), retryable=True)
     except (socket.timeout, TimeoutError):
-        raise FleetError("the %s route %s did not answer within %s s (timeout)" % (route["type"], shown, timeout))
-    except (ConnectionError, OSError, ValueError) as exc:
-        raise FleetError("cannot post to the %s route %s: %s" % (route["type"], shown, scrub(str(exc), route)))
+        raise FleetError("the %s route %s did not answer within %s s (timeout)" % (route["type"], shown, timeout),
+                         retryable=True)
+    except (ConnectionError, OSError) as exc:
+        raise FleetError("cannot post to the %s route %s: %s" % (route["type"], shown, scrub(str(exc), route)),
+                         retryable=True)
+    except ValueError as exc:
+        raise FleetError("cannot post to the %s route %s: %s" % (route["type"], shown, scrub(str(exc), route)),
+                         retryable=False)
+
+
+def deliver(route, payload, timeout, tries=3, window=30, sender=None, sleep=time.sleep, clock=time.monotonic):
+    """Send ``payload`` to ``route`` with up to ``tries`` tries within ``window`` seconds: retried on connection
+    errors, timeouts, 429 and 5xx, after 1 s, 2 s, 4 s ... or what ``Retry-After`` asks; never on another 4xx.
+
+    Returns ``{"tries": n, "response": {...}}``; raises FleetError (details: ``tries``, ``status``,
+    ``retryable``) when no try got through. Each try's timeout is cut to what is left of the window."""
+    sender = sender or post_json
+    start = clock()
+    attempt, last = 0, None
+    while attempt < tries:
+        attempt += 1
+        left = window - (clock() - start)
+        try:
+            response = sender(route, payload, max(1, min(timeout, int(left) if left >= 1 else 1)),
+                              route.get("validate_certs", True), route.get("ca_path"))
+            return {"tries": attempt, "response": response}
+        except FleetError as exc:
+            last = exc
+            if not exc.details.get("retryable") or attempt >= tries:
+                break
+            delay = exc.details.get("retry_after")
+            delay = BACKOFF_FIRST * (2 ** (attempt - 1)) if delay is None else delay
+            if clock() - start + delay >= window:
+                last = FleetError("%s; no time left in the %s s retry window for another try" % (exc.msg, window),
+                                  **exc.details)
+                break
+            sleep(delay)
+    details = dict(last.details)
+    details.update(tries=attempt)
+    details.pop("retry_after", None)
+    suffix = "" if attempt == 1 and not details.get("retryable") else " (%d %s)" % (
+        attempt, "try" if attempt == 1 else "tries")
+    raise FleetError(last.msg + suffix, **details)

@@ -64,6 +64,74 @@ options:
         description:
           - A CA bundle to verify the route's TLS certificate with.
         type: path
+      name:
+        description:
+          - The route's name in results and messages (for example the team's key, C(data_plane)). Defaults to
+            O(team).
+        type: str
+  fallback:
+    description:
+      - Routes to try, in order, when O(route) cannot take the page (it kept failing through O(tries) tries, or it
+        refused the page with a 4xx other than 429). The fallback gets the original team, decision, rule and
+        evidence, and the delivery error. A fallback equal to O(route) is skipped.
+      - When a fallback took the page the result has C(delivered=false) and C(delivered_to) names the fallback: the
+        team's own route needs fixing, and the incident is not recorded open, so the next run tries the team's
+        route again. When no route took it the module fails, listing every attempt.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      type:
+        description: As O(route.type).
+        type: str
+        required: true
+        choices: [pagerduty, slack, webhook]
+      url:
+        description: As O(route.url).
+        type: str
+        required: true
+      routing_key:
+        description: As O(route.routing_key).
+        type: str
+      validate_certs:
+        description: As O(route.validate_certs).
+        type: bool
+        default: true
+      ca_path:
+        description: As O(route.ca_path).
+        type: path
+      name:
+        description: The fallback's name in results and messages (for example C(control_plane)).
+        type: str
+  tries:
+    description:
+      - How many times a route is tried before it counts as failed. Connection errors, timeouts, HTTP 429 and 5xx
+        are tried again after 1 s, 2 s, 4 s ... (or what the route's C(Retry-After) asks); any other 4xx is not
+        (the routing key or URL is wrong, and the same request would be refused again).
+    type: int
+    default: 3
+  retry_window:
+    description:
+      - Seconds within which the tries of one route must fit, waits included; each try's timeout is cut to what
+        is left of it.
+    type: int
+    default: 30
+  decision:
+    description:
+      - The runbook decision the page is for (for example C(escalate_data_plane)); sent with the page.
+    type: str
+  sections:
+    description:
+      - The runbook sections whose rules opened the incident; kept with the open incident so that a healthy run of
+        other sections does not resolve it.
+    type: list
+    elements: str
+  keep_open:
+    description:
+      - With O(dedup_key_prefix), dedup keys that stay open (the escalations the same run just made).
+    type: list
+    elements: str
+    default: []
   routes:
     description:
       - The routes of every team, as a mapping team name -> route (the same keys as O(route)), for resolves - each
@@ -89,7 +157,8 @@ options:
   dedup_key_prefix:
     description:
       - With O(action=resolve), resolve every open incident whose dedup key starts with this prefix (for example
-        all incidents of an environment's runbook section). Needs the state on the deployment (O(namespace)).
+        all incidents of an environment), except those in O(keep_open) and, with O(sections), those opened for a
+        section not in O(sections). Needs the state on the deployment (O(namespace)).
     type: str
   summary:
     description:
@@ -124,9 +193,9 @@ options:
     type: dict
   timeout:
     description:
-      - Seconds to wait for the route to answer.
+      - Seconds to wait for the route to answer one try.
     type: int
-    default: 30
+    default: 10
   namespace:
     description:
       - Namespace of the fleet manager. With it, open incidents are tracked on the deployment so that reruns do
@@ -259,6 +328,28 @@ events:
   type: list
   elements: dict
   sample: [{dedup_key: kas-fleet/stage/osd/no_leader, team: control_plane, sent: true, response: {status: 202}}]
+delivered:
+  description:
+    - True when the team's own route took the page (or it was already open). False when only a fallback took it,
+      or in check mode.
+  returned: always
+  type: bool
+  sample: true
+delivered_to:
+  description: The name of the route that took the page, or null.
+  returned: always
+  type: str
+  sample: data_plane
+attempts:
+  description:
+    - Every route tried, in order, with C(outcome) (C(sent), C(deduplicated), C(failed), C(fell_back) - with
+      C(fell_back_to) -, C(check_mode)), C(tries), the HTTP C(status) and the C(error) (secrets masked).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{route: data_plane, outcome: fell_back, fell_back_to: control_plane, tries: 3, status: 503,
+            error: "the slack route http://127.0.0.1:8080/slack/******** answered HTTP 503: down (3 tries)"},
+           {route: control_plane, outcome: sent, tries: 1, status: 202, error: null}]
 state_recorded:
   description: True when the open incidents on the deployment are up to date with what was sent (always false
     without O(namespace)).
@@ -277,17 +368,12 @@ open_incidents:
   sample: {"kas-fleet/stage/osd/no_leader": {team: Control Plane, opened_at: "2026-11-25T04:00:00Z", route_type: pagerduty}}
 """
 
-import copy
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils.args import k8s_auth_spec
-from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import (
-    CONFLICT_ATTEMPTS, OPEN_INCIDENTS, annotation_json, dump_annotation, is_conflict, resource_version, rfc3339,
-    utcnow)
-from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError, run_module
-from ansible_collections.kas.fleet_manager.plugins.module_utils.notify import (
-    ROUTE_TYPES, SEVERITIES, build_payload, mask_url, masked_payload, post_json, scrub_data)
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import run_module
+from ansible_collections.kas.fleet_manager.plugins.module_utils.escalation import escalate
+from ansible_collections.kas.fleet_manager.plugins.module_utils.notify import ROUTE_TYPES, SEVERITIES
 
 ROUTE_SPEC = dict(
     type=dict(type="str", required=True, choices=list(ROUTE_TYPES)),
@@ -295,310 +381,24 @@ ROUTE_SPEC = dict(
     routing_key=dict(type="str", no_log=True),
     validate_certs=dict(type="bool", default=True),
     ca_path=dict(type="path"),
+    name=dict(type="str"),
 )
 
 
-# -- pure pieces -------------------------------------------------------------------------------------------
-def check_route(route, label="route"):
-    """The route normalised, or FleetError naming what is wrong (never its secrets)."""
-    if not isinstance(route, dict):
-        raise FleetError("%s must be a mapping with type, url and (for pagerduty) routing_key" % label)
-    kind = route.get("type")
-    if kind not in ROUTE_TYPES:
-        raise FleetError("%s.type must be one of %s, got %r" % (label, ", ".join(ROUTE_TYPES), kind))
-    url = route.get("url")
-    if not url or not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise FleetError("%s.url must be an http:// or https:// URL" % label)
-    if kind == "pagerduty" and not route.get("routing_key"):
-        raise FleetError("%s: a pagerduty route needs routing_key" % label)
-    out = dict(route)
-    out.setdefault("validate_certs", True)
-    if out.get("validate_certs") is None:
-        out["validate_certs"] = True
-    return out
-
-
-def shown_route(route):
-    return {"type": route["type"], "url": mask_url(route["url"], route["type"])}
-
-
-def event_of(params, action=None, dedup_key=None, team=None):
-    source = params.get("source")
-    if not source:
-        source = "%s/%s" % (params["namespace"], params["deployment"]) if params.get("namespace") else "kas-fleet-manager"
-    return {
-        "action": action or params["action"],
-        "dedup_key": dedup_key or params["dedup_key"],
-        "team": team or params.get("team"),
-        "summary": params.get("summary"),
-        "severity": params.get("severity") or "error",
-        "source": source,
-        "rule": params.get("rule"),
-        "evidence": params.get("evidence") or {},
-        "report": params.get("report"),
-        "links": params.get("links") or {},
-    }
-
-
-def open_incident(incidents, dedup_key, team, route_type, now):
-    new = copy.deepcopy(incidents)
-    new[dedup_key] = {"team": team, "opened_at": rfc3339(now), "route_type": route_type}
-    return new
-
-
-def close_incident(incidents, dedup_key):
-    new = copy.deepcopy(incidents)
-    new.pop(dedup_key, None)
-    return new
-
-
-# -- state on the deployment -------------------------------------------------------------------------------
-class IncidentState(object):
-    """The open incidents on the deployment; every failure is kept as ``error`` (the message goes out anyway)."""
-
-    def __init__(self, kube, namespace, name):
-        self.kube, self.namespace, self.name = kube, namespace, name
-        self.error = None
-        self.dep = None
-
-    def load(self):
-        """The open incidents (dict), or None when the state cannot be read (``error`` says why)."""
-        try:
-            self.dep = self.kube.read_deployment(self.namespace, self.name)
-            if self.dep is None:
-                self.error = "deployment %s not found in namespace %s: state not recorded" % (self.name, self.namespace)
-                return None
-            return annotation_json(self.dep, OPEN_INCIDENTS, {}, dict)
-        except FleetError as exc:
-            self.error = "%s: state not recorded" % exc.msg
-            return None
-
-    def update(self, change):
-        """Apply ``change(incidents) -> incidents`` on the latest deployment; the new incidents or None."""
-        try:
-            for attempt in range(CONFLICT_ATTEMPTS):
-                if self.dep is None:
-                    incidents = self.load()
-                    if incidents is None:
-                        return None
-                else:
-                    incidents = annotation_json(self.dep, OPEN_INCIDENTS, {}, dict)
-                new = change(incidents)
-                value = dump_annotation(new) if new else None  # null removes the annotation
-                patch = {"metadata": {"resourceVersion": resource_version(self.dep),
-                                      "annotations": {OPEN_INCIDENTS: value}}}
-                try:
-                    self.dep = self.kube.patch_deployment(self.namespace, self.name, patch)
-                    return new
-                except FleetError as exc:
-                    if is_conflict(exc) and attempt < CONFLICT_ATTEMPTS - 1:
-                        self.dep = None
-                        continue
-                    raise
-        except FleetError as exc:
-            self.error = "%s: state not recorded" % exc.msg
-        return None
-
-
-# -- the module --------------------------------------------------------------------------------------------
-class Escalation(object):
-    def __init__(self, module, kube_factory=None, sender=post_json, now=utcnow):
-        self.module = module
-        self.p = module.params
-        self.sender = sender
-        self.now = now
-        self.state = None
-        self.state_error = None
-        if self.p.get("namespace"):
-            if kube_factory is None:
-                from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import Kube
-                kube_factory = Kube
-            try:
-                kube = kube_factory(self.p)
-            except FleetError as exc:  # a bad kubeconfig must not stop the page: say the state was not kept
-                self.state_error = "%s: state not recorded" % exc.msg
-            else:
-                self.state = IncidentState(kube, self.p["namespace"], self.p["deployment"])
-
-    def secrets_route(self):
-        """Every route whose secrets must be masked in output."""
-        routes = [r for r in [self.p.get("route")] if r]
-        routes.extend(r for r in (self.p.get("routes") or {}).values() if isinstance(r, dict))
-        return routes
-
-    def scrub(self, value):
-        for route in self.secrets_route():
-            value = scrub_data(value, route)
-        return value
-
-    def route_for(self, team):
-        if self.p.get("route"):
-            return check_route(self.p["route"])
-        routes = self.p.get("routes") or {}
-        if team not in routes:
-            raise FleetError("no route for team %r in routes (teams with a route: %s)"
-                             % (team, ", ".join(sorted(routes)) or "none"))
-        return check_route(routes[team], "routes[%s]" % team)
-
-    def load(self):
-        if self.state is None:
-            return None
-        incidents = self.state.load()
-        if incidents is None:
-            self.state_error = self.state.error
-        return incidents
-
-    def result(self, **kw):
-        out = {"changed": False, "sent": False, "reason": None, "action": self.p["action"],
-               "dedup_key": self.p.get("dedup_key") or self.p.get("dedup_key_prefix"), "route": None,
-               "would_send": None, "state_recorded": False, "state_error": None, "open_incidents": None}
-        out.update(kw)
-        return out
-
-    def send(self, route, event):
-        payload = build_payload(route, event)
-        return self.sender(route, payload, self.p["timeout"], route["validate_certs"], route.get("ca_path"))
-
-    def record(self, change):
-        if self.state is None:
-            return False, None
-        new = self.state.update(change)
-        if new is None:
-            self.state_error = self.state.error
-            self.module.warn(self.state_error)
-            return False, None
-        return True, new
-
-    def run(self):
-        if self.p.get("dedup_key_prefix"):
-            return self.resolve_prefix()
-        return self.one()
-
-    def one(self):
-        p = self.p
-        action, key = p["action"], p["dedup_key"]
-        incidents = self.load()
-        team = p.get("team")
-        if action == "resolve" and not team and incidents and key in incidents:
-            team = incidents[key].get("team")
-        route = self.route_for(team)
-        shown = shown_route(route)
-        base = dict(route=shown, open_incidents=incidents)
-        if incidents is not None:
-            if action == "trigger" and key in incidents:
-                return self.result(reason="already_open", state_recorded=True, msg=(
-                    "incident %s is already open for %s (since %s): nothing sent" % (
-                        key, incidents[key].get("team"), incidents[key].get("opened_at"))), **base)
-            if action == "resolve" and key not in incidents:
-                return self.result(reason="not_open", state_recorded=True, msg=(
-                    "incident %s is not open: no resolve sent" % key), **base)
-        elif self.state_error and self.p.get("namespace"):
-            self.module.warn(self.state_error)
-        event = event_of(p, team=team)
-        if self.module.check_mode:
-            payload = build_payload(route, event)
-            after = self.next_incidents(incidents, action, key, team, route["type"])
-            res = self.result(changed=True, reason="check_mode", would_send=self.scrub(masked_payload(payload)),
-                              state_error=self.state_error, msg="would send %s of %s to %s (%s %s); check mode" % (
-                                  action, key, team or "the route", shown["type"], shown["url"]), **base)
-            self.add_diff(res, incidents, after)
-            return res
-        response = self.send(route, event)
-        recorded, new = self.record(lambda inc: self.next_incidents(inc, action, key, team, route["type"]))
-        res = self.result(changed=True, sent=True, response=self.scrub(response), state_recorded=recorded,
-                          state_error=self.state_error, open_incidents=new if recorded else incidents,
-                          route=shown, msg="sent %s of %s to %s (%s %s): HTTP %s%s" % (
-                              action, key, team or "the route", shown["type"], shown["url"], response["status"],
-                              "" if recorded or not p.get("namespace") else "; %s" % self.state_error))
-        self.add_diff(res, incidents, new if recorded else incidents)
-        return res
-
-    def next_incidents(self, incidents, action, key, team, route_type):
-        if incidents is None:
-            return None
-        if action == "trigger":
-            return open_incident(incidents, key, team, route_type, self.now())
-        return close_incident(incidents, key)
-
-    def add_diff(self, res, before, after):
-        if self.module._diff and before is not None and after is not None:
-            res["diff"] = {"before": {OPEN_INCIDENTS: before}, "after": {OPEN_INCIDENTS: after}}
-
-    def resolve_prefix(self):
-        p = self.p
-        prefix = p["dedup_key_prefix"]
-        incidents = self.load()
-        if incidents is None:
-            why = self.state_error or "no namespace given: open incidents are not tracked"
-            self.module.warn("cannot resolve the incidents under %s: %s" % (prefix, why))
-            return self.result(reason="state_unavailable", state_error=why, events=[],
-                               msg="cannot resolve the incidents under %s: %s" % (prefix, why))
-        keys = sorted(k for k in incidents if k.startswith(prefix))
-        if not keys:
-            return self.result(reason="nothing_open", state_recorded=True, open_incidents=incidents, events=[],
-                               msg="no open incident under %s: nothing to resolve" % prefix)
-        events, remaining, failures = [], incidents, []
-        for key in keys:
-            team = incidents[key].get("team")
-            entry = {"dedup_key": key, "team": team, "sent": False}
-            try:
-                route = self.route_for(team)
-            except FleetError as exc:
-                entry["error"] = exc.msg
-                failures.append(exc.msg)
-                events.append(entry)
-                continue
-            entry["route"] = shown_route(route)
-            event = event_of(p, action="resolve", dedup_key=key, team=team)
-            if self.module.check_mode:
-                entry["would_send"] = masked_payload(build_payload(route, event))
-                remaining = close_incident(remaining, key)
-                events.append(entry)
-                continue
-            try:
-                entry["response"] = self.send(route, event)
-                entry["sent"] = True
-                remaining = close_incident(remaining, key)
-            except FleetError as exc:
-                entry["error"] = exc.msg
-                failures.append(exc.msg)
-            events.append(entry)
-        sent = [e["dedup_key"] for e in events if e["sent"]]
-        res = self.result(changed=bool(sent) or (self.module.check_mode and remaining != incidents),
-                          sent=bool(sent), events=self.scrub(events), open_incidents=incidents,
-                          reason="check_mode" if self.module.check_mode else None)
-        if sent:
-            recorded, new = self.record(lambda inc: dict((k, v) for k, v in inc.items() if k not in sent))
-            res.update(state_recorded=recorded, state_error=self.state_error,
-                       open_incidents=new if recorded else incidents)
-        self.add_diff(res, incidents, res["open_incidents"] if not self.module.check_mode else remaining)
-        verb = "would resolve" if self.module.check_mode else "resolved"
-        done = [e["dedup_key"] for e in events if e["sent"] or "would_send" in e]
-        res["msg"] = "%s %d incident(s) under %s: %s" % (verb, len(done), prefix, ", ".join(done) or "none")
-        if failures:
-            if sent or self.module.check_mode:
-                for failure in failures:
-                    self.module.warn(self.scrub(failure))
-                res["msg"] += "; %d failed: %s" % (len(failures), self.scrub("; ".join(failures)))
-            else:
-                res.pop("msg")
-                raise FleetError(self.scrub("; ".join(failures)), **res)
-        return res
-
-
-def escalate(module):
-    return Escalation(module).run()
-
-
-def main():
-    argument_spec = k8s_auth_spec()
-    argument_spec.update(
-        route=dict(type="dict", options=ROUTE_SPEC),
+def argument_spec():
+    spec = k8s_auth_spec()
+    spec.update(
+        route=dict(type="dict", options=ROUTE_SPEC, required_if=[("type", "pagerduty", ["routing_key"])]),
+        fallback=dict(type="list", elements="dict", options=ROUTE_SPEC, default=[],
+                      required_if=[("type", "pagerduty", ["routing_key"])]),
         routes=dict(type="dict", no_log=True),
         team=dict(type="str"),
         action=dict(type="str", default="trigger", choices=["trigger", "resolve"]),
         dedup_key=dict(type="str", no_log=False),
         dedup_key_prefix=dict(type="str", no_log=False),
+        keep_open=dict(type="list", elements="str", default=[], no_log=False),
+        sections=dict(type="list", elements="str"),
+        decision=dict(type="str"),
         summary=dict(type="str"),
         severity=dict(type="str", default="error", choices=list(SEVERITIES)),
         source=dict(type="str"),
@@ -606,21 +406,24 @@ def main():
         evidence=dict(type="dict"),
         report=dict(type="str"),
         links=dict(type="dict"),
-        timeout=dict(type="int", default=30),
+        timeout=dict(type="int", default=10),
+        tries=dict(type="int", default=3),
+        retry_window=dict(type="int", default=30),
         namespace=dict(type="str"),
         deployment=dict(type="str", default="kas-fleet-manager"),
     )
+    return spec
+
+
+def main():
     module = AnsibleModule(
-        argument_spec=argument_spec, supports_check_mode=True,
+        argument_spec=argument_spec(), supports_check_mode=True,
         required_one_of=[("route", "routes"), ("dedup_key", "dedup_key_prefix")],
         mutually_exclusive=[("route", "routes"), ("dedup_key", "dedup_key_prefix")],
         required_if=[("action", "trigger", ["team", "summary", "dedup_key"]),
                      ("action", "trigger", ["route"])],
     )
-    p = module.params
-    if p["timeout"] < 1:
-        module.fail_json(msg="timeout must be at least 1, got %d" % p["timeout"])
-    if p.get("namespace"):
+    if module.params.get("namespace"):
         from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import require_k8s
         require_k8s(module)
     run_module(module, escalate)

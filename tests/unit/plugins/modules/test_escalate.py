@@ -18,6 +18,7 @@ import pytest
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 
+from ansible_collections.kas.fleet_manager.plugins.module_utils import escalation as e
 from ansible_collections.kas.fleet_manager.plugins.module_utils import notify as n
 from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import OPEN_INCIDENTS
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
@@ -226,10 +227,11 @@ class Sender(object):
         return {"status": 202, "body": "ok"}
 
 
-DEFAULTS = dict(route=None, routes=None, team="Control Plane", action="trigger",
-                dedup_key="kas-fleet/stage/osd/no_leader", dedup_key_prefix=None, summary="no leader",
-                severity="error", source=None, rule="rule", evidence={"a": 1}, report=None, links=None,
-                timeout=30, namespace="ns", deployment="kas-fleet-manager")
+DEFAULTS = dict(route=None, routes=None, fallback=[], team="Control Plane", action="trigger",
+                dedup_key="kas-fleet/stage/osd/no_leader", dedup_key_prefix=None, keep_open=[], sections=None,
+                decision=None, summary="no leader", severity="error", source=None, rule="rule", evidence={"a": 1},
+                report=None, links=None, timeout=30, tries=1, retry_window=30, namespace="ns",
+                deployment="kas-fleet-manager")
 
 
 def fake_module(check_mode=False, diff=False, **params):
@@ -240,7 +242,7 @@ def run_m(kube, sender, check_mode=False, diff=False, **params):
     """(result, module)"""
     params.setdefault("route", dict(PD, validate_certs=True, ca_path=None))
     module = fake_module(check_mode, diff, **params)
-    result = m.Escalation(module, kube_factory=kube, sender=sender, now=lambda: NOW).run()
+    result = e.Escalation(module, kube_factory=kube, sender=sender, now=lambda: NOW, sleep=lambda s: None).run()
     return result, module
 
 
@@ -371,11 +373,11 @@ def test_resolve_by_prefix_with_a_team_without_route():
 
 def test_check_route():
     with pytest.raises(FleetError, match="a pagerduty route needs routing_key"):
-        m.check_route({"type": "pagerduty", "url": "https://x"})
+        e.check_route({"type": "pagerduty", "url": "https://x"})
     with pytest.raises(FleetError, match="must be an http:// or https:// URL"):
-        m.check_route({"type": "slack", "url": "ftp://x"})
+        e.check_route({"type": "slack", "url": "ftp://x"})
     with pytest.raises(FleetError, match="routes\\[a\\].type must be one of"):
-        m.check_route({"type": "email", "url": "https://x"}, "routes[a]")
+        e.check_route({"type": "email", "url": "https://x"}, "routes[a]")
 
 
 # -- main(): bad input -------------------------------------------------------------------------------------
@@ -386,9 +388,100 @@ def test_check_route():
     ({"route": PD, "routes": {"t": PD}, "team": "t", "dedup_key": "k", "summary": "s"}, "mutually exclusive"),
     ({"routes": {"t": PD}, "team": "t", "dedup_key": "k", "summary": "s"}, "missing: route"),
     ({"route": {"type": "pagerduty", "url": "https://x"}, "team": "t", "dedup_key": "k", "summary": "s"},
-     "a pagerduty route needs routing_key"),
+     "type is pagerduty but all of the following are missing: routing_key"),
+    ({"route": {"type": "email", "url": "https://x"}, "team": "t", "dedup_key": "k", "summary": "s"},
+     "value of type must be one of: pagerduty, slack, webhook"),
+    ({"route": {"type": "slack"}, "team": "t", "dedup_key": "k", "summary": "s"}, "missing required arguments: url"),
+    ({"route": PD, "team": "t", "dedup_key": "k", "summary": "s", "tries": 0}, "tries must be at least 1"),
+    ({"route": PD, "team": "t", "dedup_key": "k", "summary": "s", "timeout": -5}, "timeout must be at least 1"),
 ])
 def test_bad_input(capsys, args, message):
     result, _out = run_module(m, args, capsys)
     assert result["failed"] and message in result["msg"]
     assert KEY not in json.dumps(result)
+
+
+# -- delivery: fallback routes and what is recorded --------------------------------------------------------
+class RouteSender(object):
+    """Answers per route URL: a FleetError for the URLs in ``failing``, 202 otherwise."""
+
+    def __init__(self, failing):
+        self.failing = failing
+        self.sent = []
+
+    def __call__(self, route, payload, timeout, validate_certs, ca_path=None):
+        self.sent.append((route["url"], payload))
+        if route["url"] in self.failing:
+            raise self.failing[route["url"]]
+        return {"status": 202, "body": "ok"}
+
+
+DOWN = FleetError("cannot reach the slack route https://hooks.slack.com/services/********: refused", retryable=True)
+CP = dict(PD, name="control_plane", routing_key="rk-control-plane-000000000000", url="https://pd.example/v2/enqueue")
+OCM = dict(PD, name="ocm_support", routing_key="rk-ocm-000000000000000000000", url="https://pd2.example/v2/enqueue")
+
+
+def test_a_failed_route_falls_back_and_is_not_recorded_open():
+    kube = FakeKube()
+    sender = RouteSender({SLACK_URL: DOWN})
+    result, module = run_m(kube, sender, route=dict(SLACK, name="data_plane"), team="data_plane",
+                           fallback=[CP, OCM], decision="escalate_data_plane", tries=3)
+    assert result["sent"] and not result["delivered"] and result["delivered_to"] == "control_plane"
+    assert [(a["route"], a["outcome"]) for a in result["attempts"]] == [("data_plane", "fell_back"),
+                                                                       ("control_plane", "sent")]
+    assert result["attempts"][0]["fell_back_to"] == "control_plane" and result["attempts"][0]["tries"] == 3
+    assert kube.patches == [] and kube.incidents() == {}  # tried again next run
+    body = sender.sent[-1][1]
+    assert body["payload"]["summary"].startswith("[data_plane] [FALLBACK: data_plane route failed]")
+    details = body["payload"]["custom_details"]
+    assert details["team"] == "data_plane" and details["decision"] == "escalate_data_plane"
+    assert details["evidence"]["fallback_for"] == "data_plane" and "refused" in details["evidence"]["delivery_error"]
+    assert any("fix the data_plane route" in w for w in module.warnings)
+    assert "XyZsecretTokenValue123" not in json.dumps(result) and CP["routing_key"] not in json.dumps(result)
+
+
+def test_no_route_taking_the_page_fails_with_every_attempt():
+    kube = FakeKube()
+    sender = RouteSender({SLACK_URL: DOWN, CP["url"]: FleetError("the pagerduty route answered HTTP 503: x (3 tries)",
+                                                                 status=503, retryable=True, tries=3)})
+    with pytest.raises(FleetError, match="was not delivered to any route") as err:
+        run(kube, sender, route=dict(SLACK, name="data_plane"), team="data_plane", fallback=[CP])
+    attempts = err.value.details["attempts"]
+    assert [(a["route"], a["outcome"]) for a in attempts] == [("data_plane", "failed"), ("control_plane", "failed")]
+    assert err.value.details["delivered"] is False and kube.incidents() == {}
+
+
+def test_the_own_route_among_the_fallbacks_is_not_tried_twice():
+    sender = RouteSender({CP["url"]: DOWN})
+    with pytest.raises(FleetError):
+        run(FakeKube(), sender, route=CP, team="control_plane", fallback=[CP])
+    assert len(sender.sent) == 1
+
+
+def test_already_open_is_deduplicated_and_widens_its_sections():
+    kube = FakeKube({"kas-fleet/stage/osd/no_leader": {"team": "Control Plane", "sections": ["osd_provisioning_latency"]}})
+    sender = Sender()
+    result = run(kube, sender, sections=["kafka_provisioning_latency"])
+    assert result["reason"] == "already_open" and result["delivered"] and sender.sent == []
+    assert result["attempts"] == [{"route": "Control Plane", "outcome": "deduplicated", "tries": 0, "error": None}]
+    assert kube.incidents()["kas-fleet/stage/osd/no_leader"]["sections"] == [
+        "kafka_provisioning_latency", "osd_provisioning_latency"]
+
+
+def test_sent_records_the_sections():
+    kube, sender = FakeKube(), Sender()
+    result = run(kube, sender, sections=["availability", "fleet_manager_down"])
+    assert result["delivered"] and result["attempts"][0]["outcome"] == "sent"
+    assert kube.incidents()["kas-fleet/stage/osd/no_leader"]["sections"] == ["availability", "fleet_manager_down"]
+
+
+def test_resolvable_keeps_what_fired_and_what_other_sections_opened():
+    incidents = {"kas-fleet/stage/control_plane/unsure": {"team": "control_plane", "sections": ["availability"]},
+                 "kas-fleet/stage/data_plane/kafka_errors": {"team": "data_plane", "sections": ["kafka_provisioning_latency"]},
+                 "kas-fleet/stage/ocm_support/ocm_errors": {"team": "ocm_support"},
+                 "kas-fleet/prod/control_plane/unsure": {"team": "control_plane"}}
+    assert e.resolvable(incidents, "kas-fleet/stage/", keep_open=["kas-fleet/stage/ocm_support/ocm_errors"],
+                        sections=["kafka_provisioning_latency"]) == ["kas-fleet/stage/data_plane/kafka_errors"]
+    assert e.resolvable(incidents, "kas-fleet/stage/") == [
+        "kas-fleet/stage/control_plane/unsure", "kas-fleet/stage/data_plane/kafka_errors",
+        "kas-fleet/stage/ocm_support/ocm_errors"]
