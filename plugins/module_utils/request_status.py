@@ -19,8 +19,8 @@ from ansible_collections.kas.fleet_manager.plugins.module_utils import db
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
 
 # Upstream's status strings (pkg/api/cluster_types.go, internal/kafka/constants/kafka.go) in lifecycle order, and
-# the runbook's "How to handle" thresholds in minutes: cluster_accepted idle over 3 min -> restart the pods; any
-# other status that is not ready (nor failed) idle over 45 min -> escalate.
+# the runbook's "How to handle" thresholds in minutes: cluster_accepted idle over 3 min -> restart the pods; the
+# ``long_idle_statuses`` (not ready, nor failed) idle over the runbook's 45 min (``long_idle_minutes``) -> escalate.
 TABLES = {
     "clusters": {
         "statuses": ["cluster_accepted", "cluster_provisioning", "cluster_provisioned",
@@ -28,8 +28,9 @@ TABLES = {
         "accepted_status": "cluster_accepted",
         "in_progress_statuses": ["cluster_provisioning", "cluster_provisioned", "waiting_for_kas_fleetshard_operator"],
         "deletion_statuses": ["deprovisioning", "cleanup"],
-        "thresholds": {"cluster_accepted": 3, "cluster_provisioning": 45, "cluster_provisioned": 45,
-                       "waiting_for_kas_fleetshard_operator": 45, "deprovisioning": 45, "cleanup": 45},
+        "thresholds": {"cluster_accepted": 3},
+        "long_idle_statuses": ["cluster_provisioning", "cluster_provisioned", "waiting_for_kas_fleetshard_operator",
+                               "deprovisioning", "cleanup"],
         "sample_columns": ["cluster_id", "cloud_provider", "region", "provider_type", "cluster_type"],
         # clusters has no failed_reason column: failed clusters are one group, under null.
         "failed_reason_column": None,
@@ -41,14 +42,16 @@ TABLES = {
         "accepted_status": "accepted",
         "in_progress_statuses": ["preparing", "provisioning", "resuming", "resource_creating"],
         "deletion_statuses": ["deprovision", "deleting"],
-        "thresholds": {"accepted": 45, "preparing": 45, "provisioning": 45, "resuming": 45, "resource_creating": 45,
-                       "deprovision": 45, "deleting": 45},
+        "thresholds": {},
+        "long_idle_statuses": ["accepted", "preparing", "provisioning", "resuming", "resource_creating",
+                               "deprovision", "deleting"],
         "sample_columns": ["name", "cluster_id", "cloud_provider", "region", "owner", "organisation_id",
                            "instance_type", "failed_reason"],
         "failed_reason_column": "failed_reason",
     },
 }
 FAILED_STATUS = "failed"
+LONG_IDLE_MINUTES = 45
 REQUIRED_COLUMNS = ("id", "status", "updated_at", "deleted_at")
 MAX_SAMPLES_LIMIT = 1000
 
@@ -63,13 +66,15 @@ def _number(value):
     return int(value) if value.is_integer() else value
 
 
-def effective_thresholds(table, overrides):
-    """The runbook's thresholds for ``table`` merged with ``overrides`` (status -> minutes, each > 0).
+def effective_thresholds(table, overrides, long_idle_minutes=LONG_IDLE_MINUTES):
+    """The runbook's thresholds for ``table`` - ``long_idle_minutes`` (the runbook's 45) for its long-idle statuses,
+    3 for cluster_accepted - merged with ``overrides`` (status -> minutes, each > 0).
 
     Returns (thresholds, unknown) where unknown lists override statuses upstream does not have for the table.
     """
     spec = TABLES[table]
-    thresholds = dict(spec["thresholds"])
+    thresholds = dict((status, _number(long_idle_minutes)) for status in spec["long_idle_statuses"])
+    thresholds.update(spec["thresholds"])
     unknown = []
     for status, minutes in (overrides or {}).items():
         if not isinstance(status, str) or not status:

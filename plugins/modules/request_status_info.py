@@ -51,18 +51,20 @@ options:
     description:
       - Idle minutes per status past which a request counts in RV(statuses.over_threshold) and is sampled in
         RV(over_threshold), merged over the runbook's defaults. Values must be positive numbers.
-      - For C(clusters) the defaults are C(cluster_accepted=3) (restart rule) and 45 for C(cluster_provisioning),
-        C(cluster_provisioned), C(waiting_for_kas_fleetshard_operator), C(deprovisioning) and C(cleanup).
-      - For C(kafka_requests) the defaults are 45 for C(accepted), C(preparing), C(provisioning), C(resuming), the
-        legacy C(resource_creating), C(deprovision) and C(deleting).
+      - For C(clusters) the defaults are C(cluster_accepted=3) (restart rule) and O(long_idle_minutes) (the
+        runbook's 45) for C(cluster_provisioning), C(cluster_provisioned), C(waiting_for_kas_fleetshard_operator),
+        C(deprovisioning) and C(cleanup).
+      - For C(kafka_requests) the defaults are O(long_idle_minutes) for C(accepted), C(preparing), C(provisioning),
+        C(resuming), the legacy C(resource_creating), C(deprovision) and C(deleting).
       - A status upstream does not have for the table is accepted with a warning.
     type: dict
     default: {}
   long_idle_minutes:
     description:
-      - Every status also counts its requests idle longer than this (RV(statuses.over_long_idle)), the runbook's
-        "idle_time is over 45 mins, check the log" view, which for C(cluster_accepted) is longer than its
-        threshold.
+      - The runbook's "idle_time is over 45 mins": the default threshold of every status but C(cluster_accepted)
+        (see O(thresholds)), and every status also counts its requests idle longer than this
+        (RV(statuses.over_long_idle)), the runbook's "check the log for any abnormality" view, which for
+        C(cluster_accepted) is longer than its threshold.
     type: float
     default: 45
   include_deleted:
@@ -299,12 +301,12 @@ def resolve_connection(module):
 
 def gather(module):
     params = module.params
-    thresholds, unknown = effective_thresholds(params["table"], params["thresholds"])
+    if not params["long_idle_minutes"] > 0:
+        raise FleetError("long_idle_minutes must be a positive number, got %s" % params["long_idle_minutes"])
+    thresholds, unknown = effective_thresholds(params["table"], params["thresholds"], params["long_idle_minutes"])
     for status in unknown:
         module.warn("thresholds: %s is not a status of upstream's %s table (%s)"
                     % (status, params["table"], ", ".join(TABLES[params["table"]]["statuses"])))
-    if not params["long_idle_minutes"] > 0:
-        raise FleetError("long_idle_minutes must be a positive number, got %s" % params["long_idle_minutes"])
     if not 0 <= params["max_samples"] <= MAX_SAMPLES_LIMIT:
         raise FleetError("max_samples must be between 0 and %d, got %d" % (MAX_SAMPLES_LIMIT, params["max_samples"]))
     for name in ("statement_timeout", "connect_timeout"):

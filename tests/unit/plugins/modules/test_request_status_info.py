@@ -423,6 +423,29 @@ def test_non_positive_thresholds_are_refused(value):
         rs.effective_thresholds("clusters", {"cluster_accepted": value})
 
 
+def test_long_idle_minutes_is_the_default_threshold_of_the_long_idle_statuses():
+    thresholds, _unknown = rs.effective_thresholds("clusters", {}, 65)
+    assert thresholds["cluster_provisioning"] == 65 and thresholds["cleanup"] == 65
+    assert thresholds["cluster_accepted"] == 3  # the restart rule's own figure
+    thresholds, _unknown = rs.effective_thresholds("kafka_requests", {"deleting": 90}, 60.5)
+    assert thresholds["accepted"] == 60.5 and thresholds["provisioning"] == 60.5 and thresholds["deleting"] == 90
+
+
+def test_long_idle_minutes_moves_what_counts_as_stuck(pg):
+    assert collect(pg, "clusters")["statuses"]["cluster_provisioning"]["over_threshold"] == 7
+    thresholds, _unknown = rs.effective_thresholds("clusters", {}, 600)
+    settings, _source = db.resolve(params(pg))
+    conn = db.connect(settings, params(pg))
+    try:
+        conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        r = rs.collect(conn, "clusters", thresholds, settings=settings, statement_timeout=15, long_idle_minutes=600)
+    finally:
+        conn.rollback()
+        conn.close()
+    assert r["statuses"]["cluster_provisioning"]["threshold_minutes"] == 600
+    assert r["statuses"]["cluster_provisioning"]["over_threshold"] == 0
+
+
 def test_threshold_strings_and_unknown_statuses():
     thresholds, unknown = rs.effective_thresholds("kafka_requests", {"accepted": "10", "bogus": 1})
     assert thresholds["accepted"] == 10 and unknown == ["bogus"]
