@@ -15,6 +15,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible.plugins.action import ActionBase
 
 ARGUMENT_SPEC = dict(
+    directory=dict(type="str", required=True),
     files=dict(type="dict", required=True),
     mode=dict(type="raw", default="0640"),
     directory_mode=dict(type="raw", default="0750"),
@@ -33,9 +34,20 @@ def octal_mode(value, name):
     return mode
 
 
-def write_atomically(path, content, mode, directory_mode):
+def safe_name(name):
+    """``name`` if it is a plain file name (no directory part, no '..', no hidden or empty name), else ValueError:
+    a report lands in its directory and nowhere else, whatever an inventory variable holds."""
+    text = to_native(name)
+    if not text or text != os.path.basename(text) or text in (".", "..") or text.startswith(".") or "\0" in text:
+        raise ValueError("files: %r is not a plain file name (no '/', no '..', not hidden)" % (text,))
+    return text
+
+
+def write_atomically(path, content, mode, directory_mode, overwrite=True):
     """Write ``content`` to ``path`` through a temporary file in the same directory, so a reader never sees half
-    a report and a failed write leaves the previous file (if any) as it was."""
+    a report and a failed write leaves the previous file (if any) as it was. Without ``overwrite`` an existing
+    file is an error (FileExistsError) and is left untouched: the file is linked into place, which fails if the
+    name is taken, even by a run that wrote it a microsecond earlier."""
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
         os.makedirs(directory, directory_mode)
@@ -44,7 +56,11 @@ def write_atomically(path, content, mode, directory_mode):
         with os.fdopen(fd, "wb") as handle:
             handle.write(to_bytes(content, errors="surrogate_or_strict"))
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+            os.unlink(tmp)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -66,14 +82,23 @@ class ActionModule(ActionBase):
             directory_mode = octal_mode(args["directory_mode"], "directory_mode")
         except ValueError as exc:
             return dict(result, failed=True, msg=to_native(exc))
+        directory = os.path.abspath(os.path.expanduser(args["directory"]))
         written = []
-        for path, content in sorted(args["files"].items()):
+        for name, content in sorted(args["files"].items()):
+            try:
+                name = safe_name(name)
+            except ValueError as exc:
+                return dict(result, failed=True, files=written, msg=to_native(exc))
             if not isinstance(content, str):
                 return dict(result, failed=True, msg="files: the content of %s must be text, got %s"
-                            % (path, type(content).__name__))
-            path = os.path.abspath(os.path.expanduser(path))
+                            % (name, type(content).__name__))
+            path = os.path.join(directory, name)
             try:
-                write_atomically(path, content, mode, directory_mode)
+                write_atomically(path, content, mode, directory_mode, overwrite=False)
+            except FileExistsError:
+                return dict(result, failed=True, files=written,
+                            msg="the report file %s exists already: it is never overwritten (is another run using the "
+                                "same name?)" % path)
             except OSError as exc:
                 return dict(result, failed=True, files=written,
                             msg="cannot write the report file %s: %s" % (path, to_native(exc)))

@@ -210,7 +210,7 @@ class Escalation(object):
         out = []
         for i, route in enumerate(self.p.get("fallback") or []):
             checked = check_route(route, "fallback[%d]" % i)
-            if not same_route(checked, own):
+            if own is None or not same_route(checked, own):
                 out.append(checked)
         return out
 
@@ -266,6 +266,8 @@ class Escalation(object):
     def trigger(self):
         p = self.p
         key, team = p["dedup_key"], p.get("team")
+        if not p.get("route") and not p.get("routes") and p.get("fallback"):
+            return self.no_route(team)
         route = self.route_for(team)
         name = self.name_of(route, team)
         fallbacks = self.fallbacks(route)
@@ -323,6 +325,17 @@ class Escalation(object):
                           **dict(base, open_incidents=new if recorded else incidents))
         self.add_diff(res, incidents, new if recorded else incidents)
         return res
+
+    def no_route(self, team):
+        """The team has no route of its own: the page goes to the fallbacks, and the result says so."""
+        event = event_of(self.p, team=team)
+        error = "no route is configured for %s" % team
+        attempts = [{"route": team, "outcome": FAILED, "tries": 0, "error": error, "status": None}]
+        if self.module.check_mode:
+            attempts[0]["outcome"] = CHECK_MODE
+            return self.result(changed=True, reason="check_mode", attempts=attempts,
+                               msg="%s: would send the page to the fallback routes; check mode" % error)
+        return self.fall_back(None, team, self.fallbacks(None), event, error, attempts, {})
 
     def fall_back(self, route, name, fallbacks, event, own_error, attempts, base):
         """The team's route failed: try each fallback route in turn. The incident is not recorded open (the

@@ -36,7 +36,8 @@ author:
 options:
   route:
     description:
-      - Where the team is paged. One of O(route) and O(routes) is required.
+      - Where the team is paged. To trigger, O(route) or O(fallback) is required; to resolve, O(route) or
+        O(routes).
     type: dict
     suboptions:
       type:
@@ -71,7 +72,7 @@ options:
         type: str
   fallback:
     description:
-      - Routes to try, in order, when O(route) cannot take the page (it kept failing through O(tries) tries, or it
+      - Routes to try, in order, when O(route) cannot take the page, or when the team has no O(route) at all (it kept failing through O(tries) tries, or it
         refused the page with a 4xx other than 429). The fallback gets the original team, decision, rule and
         evidence, and the delivery error. A fallback equal to O(route) is skipped.
       - When a fallback took the page the result has C(delivered=false) and C(delivered_to) names the fallback: the
@@ -79,7 +80,6 @@ options:
         route again. When no route took it the module fails, listing every attempt.
     type: list
     elements: dict
-    default: []
     suboptions:
       type:
         description: As O(route.type).
@@ -389,7 +389,7 @@ def argument_spec():
     spec = k8s_auth_spec()
     spec.update(
         route=dict(type="dict", options=ROUTE_SPEC, required_if=[("type", "pagerduty", ["routing_key"])]),
-        fallback=dict(type="list", elements="dict", options=ROUTE_SPEC, default=[],
+        fallback=dict(type="list", elements="dict", options=ROUTE_SPEC,
                       required_if=[("type", "pagerduty", ["routing_key"])]),
         routes=dict(type="dict", no_log=True),
         team=dict(type="str"),
@@ -418,10 +418,10 @@ def argument_spec():
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(), supports_check_mode=True,
-        required_one_of=[("route", "routes"), ("dedup_key", "dedup_key_prefix")],
+        required_one_of=[("route", "routes", "fallback"), ("dedup_key", "dedup_key_prefix")],
         mutually_exclusive=[("route", "routes"), ("dedup_key", "dedup_key_prefix")],
         required_if=[("action", "trigger", ["team", "summary", "dedup_key"]),
-                     ("action", "trigger", ["route"])],
+                     ("action", "trigger", ["route", "fallback"], True)],
     )
     if module.params.get("namespace"):
         from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import require_k8s

@@ -12,16 +12,23 @@ module: report_files
 short_description: Write a runbook run's report files on the controller
 version_added: 0.1.0
 description:
-  - Writes each of O(files) (path to text) on the Ansible controller, creating the directory when missing, each
-    file through a temporary file in the same directory so that a reader never sees half a report.
+  - Writes each of O(files) (file name to text) into O(directory) on the Ansible controller, creating the directory
+    when missing, each file through a temporary file in the same directory so that a reader never sees half a
+    report, and never over an existing file (a run's reports have names of their own).
   - An action plugin that runs in the controller's process, so the three reports of a run (JSON, Markdown, HTML)
     cost no module round trips. The role C(kas.fleet_manager.kas_fleet) renders them with the C(template) lookup
     and writes them with this.
   - Never reports C(changed), since a report is the run's output, not a change to the fleet.
 options:
+  directory:
+    description:
+      - Where the files go (absolute, or relative to the current directory of C(ansible-playbook)).
+    type: str
+    required: true
   files:
     description:
-      - Paths (absolute, or relative to the current directory of C(ansible-playbook)) and their text contents.
+      - Plain file names (no C(/), no C(..), not hidden) and their text contents. A name that is not plain, or a file
+        that exists already, fails the task and nothing is overwritten.
     type: dict
     required: true
   mode:
@@ -53,9 +60,10 @@ author:
 EXAMPLES = r"""
 - name: Write the report of the run
   kas.fleet_manager.report_files:
+    directory: reports
     files:
-      "reports/stage-latency.json": "{{ kas_fleet_report | to_nice_json }}"
-      "reports/stage-latency.md": "{{ lookup('ansible.builtin.template', 'report.md.j2') }}"
+      "stage-latency-20261125T031313123456Z.json": "{{ kas_fleet_report | to_nice_json }}"
+      "stage-latency-20261125T031313123456Z.md": "{{ lookup('ansible.builtin.template', 'report.md.j2') }}"
 """
 
 RETURN = r"""

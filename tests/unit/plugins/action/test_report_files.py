@@ -11,7 +11,7 @@ import stat
 
 import pytest
 
-from ansible_collections.kas.fleet_manager.plugins.action.report_files import octal_mode, write_atomically
+from ansible_collections.kas.fleet_manager.plugins.action.report_files import octal_mode, safe_name, write_atomically
 
 
 @pytest.mark.parametrize("given, mode", [("0640", 0o640), ("750", 0o750), (416, 0o640), (0o750, 0o750)])
@@ -52,3 +52,18 @@ def test_a_directory_that_cannot_be_made_is_an_os_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(OSError):
         write_atomically(str(blocker / "run.md"), "x", 0o640, 0o750)
+
+
+def test_an_existing_file_is_never_overwritten(tmp_path):
+    path = str(tmp_path / "stage-latency.json")
+    write_atomically(path, "{}\n", 0o640, 0o750, overwrite=False)
+    with pytest.raises(FileExistsError):
+        write_atomically(path, '{"decision": "healthy"}\n', 0o640, 0o750, overwrite=False)
+    assert open(path).read() == "{}\n"
+    assert os.listdir(str(tmp_path)) == ["stage-latency.json"]
+
+
+@pytest.mark.parametrize("name", ["../x.json", "a/b.json", "..", ".hidden.json", "", "/etc/passwd"])
+def test_only_plain_file_names(name):
+    with pytest.raises(ValueError, match="is not a plain file name"):
+        safe_name(name)
