@@ -10,9 +10,10 @@
 * ``assemble(config, queries, outcomes)``: the figures per window, burn rates, pods, ``up``; every query error,
   empty result and 0/0 as an ``unavailable`` entry.
 * ``evaluate(config, result)``: the breaches of the thresholds, and ``healthy`` (null when evidence is missing).
-* ``series_plan(config, result, end)`` / ``run_range(...)`` / ``series_of(...)``: with ``series``, each figure
-  that has an SLO or limit as a ``/api/v1/query_range`` series over the window the run looked at, its threshold
-  line and the spans where it crossed it (the incident window).
+* ``series_span(config, at)``, ``series_plan(config, result)``, ``run_range(api, plan, span)``,
+  ``series_of(plan, outcomes)``: with ``series``, each figure that has an SLO or limit as a ``/api/v1/query_range``
+  series over the window the run looked at, its threshold line and the spans where it crossed it (the incident
+  window).
 
 Metric names and label selectors are upstream's (kas-fleet-manager ``pkg/handlers/metrics_middleware.go``,
 ``pkg/metrics/metrics.go``; the SLO rules of app-interface) and cAdvisor's (the kubelet's ``/metrics/cadvisor``);
@@ -228,8 +229,8 @@ def series_config(params, windows):
     span = duration_seconds(range_text)
     if params.get("series_step"):
         step = duration_seconds(params["series_step"])
-        if step < 1:
-            raise FleetError("series_step must be at least 1s, got %r" % params["series_step"])
+        if step < 1 or step != int(step):
+            raise FleetError("series_step must be whole seconds, at least 1s, got %r" % params["series_step"])
     else:
         step = next((s for s in SERIES_STEPS if span <= 120 * s), None) or int(math.ceil(span / 120.0))
     if span // step > MAX_SERIES_POINTS:

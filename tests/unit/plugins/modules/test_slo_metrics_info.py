@@ -576,8 +576,9 @@ def test_series_range_and_step_defaults_and_bounds():
     with pytest.raises(FleetError, match="series_step 10s over series_range 1h gives 361 points, more than 301: give "
                                          "a step of at least 12s"):
         config(series=True, series_step="10s")
-    with pytest.raises(FleetError, match="series_step must be at least 1s"):
-        config(series=True, series_step="500ms")
+    for bad in ("500ms", "1s500ms"):
+        with pytest.raises(FleetError, match="series_step must be whole seconds, at least 1s"):
+            config(series=True, series_step=bad)
     with pytest.raises(FleetError, match="not a PromQL duration"):
         config(series=True, series_range="an hour")
 
