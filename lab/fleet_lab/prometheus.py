@@ -34,6 +34,12 @@ Series (upstream names; fleet-manager series carry job="kas-fleet-manager-metric
 * ``container_cpu_usage_seconds_total`` (rate = ``cpu_usage_cores``), ``container_memory_working_set_bytes``,
   ``kube_pod_container_resource_limits`` (cpu 1 core, memory 1 GiB) and ``kube_pod_container_status_restarts_total``
   (a crash-looping pod's restarts accrue over the incident) for container="service".
+* ``container_fs_reads_bytes_total`` / ``container_fs_writes_bytes_total`` and the operation counts
+  ``container_fs_reads_total`` / ``container_fs_writes_total`` (device="/dev/nvme0n1") for container="service",
+  at the ``fs_*_per_second`` rates.
+* ``container_network_receive|transmit_bytes_total``, ``_errors_total`` and ``_packets_dropped_total`` per pod,
+  as the kubelet reports them: for the pod sandbox (container="POD", interface="eth0"), at the
+  ``network_*_per_second`` rates; 0 for a pod whose image does not pull, absent for a pending pod.
 
 With ``metrics.available: false`` Prometheus runs with an empty database.
 """
@@ -82,6 +88,18 @@ CLUSTER_STATUSES = ("cluster_accepted", "cluster_provisioning", "cluster_provisi
                     "waiting_for_kas_fleetshard_operator", "ready", "deprovisioning", "cleanup", "failed")
 ACTIVE_LEASES = tuple(sorted({lease for _c, _l, lease in logformat.WORKERS.values()}))
 ROUTER_POD = "router-default-7d9c6b8f4-x2k8p"
+# (cAdvisor counter, scenario key of its per-second rate)
+NETWORK_SERIES = (("container_network_receive_bytes_total", "network_receive_bytes_per_second"),
+                  ("container_network_transmit_bytes_total", "network_transmit_bytes_per_second"),
+                  ("container_network_receive_errors_total", "network_receive_errors_per_second"),
+                  ("container_network_transmit_errors_total", "network_transmit_errors_per_second"),
+                  ("container_network_receive_packets_dropped_total", "network_receive_drops_per_second"),
+                  ("container_network_transmit_packets_dropped_total", "network_transmit_drops_per_second"))
+FS_SERIES = (("container_fs_reads_bytes_total", "fs_read_bytes_per_second"),
+             ("container_fs_writes_bytes_total", "fs_write_bytes_per_second"),
+             ("container_fs_reads_total", "fs_reads_per_second"),
+             ("container_fs_writes_total", "fs_writes_per_second"))
+FS_DEVICE = "/dev/nvme0n1"
 MEMORY_LIMIT = 1024 ** 3
 
 
@@ -358,6 +376,8 @@ class _Phase(object):
             pod["scraped"] = pod["up"] == 1
             pod["serving"] = pod["state"] == "running"
             pod["container"] = pod["state"] in ("running", "not_ready", "crashloop")
+            # the pod sandbox (its network namespace) runs once the pod is scheduled, even while the image pulls
+            pod["sandbox"] = pod["state"] != "pending"
         self.serving = [pod for pod in self.pods if pod["serving"]]
         scraped_serving = [pod for pod in self.serving if pod["scraped"]]
         self.ops_pod = scraped_serving[0]["name"] if scraped_serving else None
@@ -584,6 +604,8 @@ def _pod_series(writer, ns):
         writer.add("container_memory_working_set_bytes",
                    _labels(**dict(kube, job="kubelet", metrics_path="/metrics/cadvisor")), "gauge",
                    writer.each(lambda phase: int(phase.m["memory_bytes"]) if has_container(phase) else None))
+        _network_series(writer, ns, name)
+        _fs_series(writer, kube, has_container)
         exists = lambda phase, name=name: _pod_in(phase, name) is not None  # noqa: E731
         ksm = dict(kube, job="kube-state-metrics", uid=_uid(name))
         writer.add("kube_pod_container_resource_limits", _labels(**dict(ksm, resource="cpu", unit="core")), "gauge",
@@ -606,6 +628,33 @@ def _pod_series(writer, ns):
         else:
             writer.add("kube_pod_container_status_restarts_total", _labels(**ksm), "gauge",
                        writer.each(lambda phase: restarts if exists(phase) else None))
+
+
+def _network_series(writer, ns, name):
+    """cAdvisor's network counters of one pod. The kubelet reports them once per pod, for the sandbox (pause)
+    container: container="POD" under CRI-O (OpenShift), container="" under containerd; interface="eth0". A pod
+    whose container runs carries the scenario's rates; one whose image does not pull has a sandbox that sends
+    nothing (0); a pending pod has none."""
+    uid = _uid(name)
+    labels = {"namespace": ns, "pod": name, "container": "POD", "image": "", "interface": "eth0",
+              "name": "k8s_POD_%s_%s_%s_0" % (name, ns, uid), "job": "kubelet", "metrics_path": "/metrics/cadvisor",
+              "id": "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/crio-%s.scope"
+                    % (uid.replace("-", "_"), hashlib.sha256(("sandbox/" + name).encode()).hexdigest())}
+    for metric, key in NETWORK_SERIES:
+        def rate(phase, key=key):
+            pod = _pod_in(phase, name)
+            if not pod or not pod["sandbox"]:
+                return None
+            return float(phase.m[key]) if pod["container"] else 0.0
+        writer.add(metric, _labels(**labels), "counter", writer.each(rate))
+
+
+def _fs_series(writer, kube, has_container):
+    """cAdvisor's filesystem IO counters of the service container (one block device)."""
+    labels = dict(kube, job="kubelet", metrics_path="/metrics/cadvisor", device=FS_DEVICE)
+    for metric, key in FS_SERIES:
+        writer.add(metric, _labels(**labels), "counter",
+                   writer.each(lambda phase, key=key: float(phase.m[key]) if has_container(phase) else None))
 
 
 def _uid(name):

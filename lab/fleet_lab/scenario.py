@@ -67,6 +67,17 @@ DEFAULTS = {
         "latency_under_1s": 0.998,
         "cpu_usage_cores": 0.15,
         "memory_bytes": 350 * 1024 * 1024,
+        # cAdvisor's network counters per pod (its sandbox) and filesystem IO per service container, per second
+        "network_receive_bytes_per_second": 120000.0,
+        "network_transmit_bytes_per_second": 250000.0,
+        "network_receive_errors_per_second": 0.0,
+        "network_transmit_errors_per_second": 0.0,
+        "network_receive_drops_per_second": 0.0,
+        "network_transmit_drops_per_second": 0.0,
+        "fs_read_bytes_per_second": 4096.0,
+        "fs_write_bytes_per_second": 32768.0,
+        "fs_reads_per_second": 1.0,
+        "fs_writes_per_second": 4.0,
         "kafka_create_seconds_p90": 420,
         "kafka_create_success_ratio": 1.0,
         "kafka_delete_success_ratio": 1.0,
@@ -80,6 +91,9 @@ DEFAULTS = {
     # What the lab does when the runbook acts: does a rollout restart (or a scale-up) clear the symptom?
     "remediation": {"restart_clears": True, "scale_clears": True},
 }
+
+# metrics keys that are per-second rates of cAdvisor counters: numbers, never negative (a counter only grows).
+RATE_KEYS = tuple(key for key in DEFAULTS["metrics"] if key.startswith(("network_", "fs_")))
 
 POD_DEFAULTS = {
     "state": "running",
@@ -165,6 +179,10 @@ def _validate(s):
             raise ScenarioError("access.denied %r is not one of %s" % (denied, ", ".join(ACCESS_RESOURCES)))
     if s["pods"] is not None and not isinstance(s["pods"], list):
         raise ScenarioError("pods: expected a list")
+    for key in RATE_KEYS:
+        value = s["metrics"][key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ScenarioError("metrics.%s: expected a number of at least 0 (per second), got %r" % (key, value))
 
 
 def _derive(s):

@@ -30,14 +30,17 @@ INCIDENT = {
     "metrics": {"error_ratio": 0.1, "latency_under_100ms": 0.8, "latency_under_1s": 0.95, "cpu_usage_cores": 0.6,
                 "memory_bytes": 734003200, "kafka_create_seconds_p90": 1000, "kafka_create_success_ratio": 0.7,
                 "kafka_delete_success_ratio": 0.9, "cluster_create_seconds_p90": 4000, "request_rate": 30.0,
-                "incident_minutes": 30},
+                "network_receive_bytes_per_second": 2000000, "network_transmit_errors_per_second": 0.5,
+                "network_receive_drops_per_second": 2.0, "fs_read_bytes_per_second": 9000000,
+                "fs_writes_per_second": 40, "incident_minutes": 30},
     "pods": [{"leads": ["ClusterManager", "KafkaManager", "AcceptedKafkaManager"], "lost": ["AcceptedKafkaManager"]},
              {"state": "crashloop", "restarts": 4}, {}],
     "database": {"clusters": [{"status": "cluster_accepted", "idle_minutes": 12, "count": 2}],
                  "kafka_requests": [{"status": "failed", "idle_minutes": 20, "count": 3},
                                     {"status": "accepted", "idle_minutes": 90, "count": 1, "deleted": True}]},
 }
-DOWN = {"pods": [{"state": "image_pull"}] * 3, "metrics": {"up": False, "error_ratio": 1.0, "incident_minutes": 25}}
+DOWN = {"pods": [{"state": "image_pull"}, {"state": "image_pull"}, {"state": "pending"}],
+        "metrics": {"up": False, "error_ratio": 1.0, "incident_minutes": 25}}
 NO_INCIDENT = {"metrics": {"error_ratio": 0.04, "kafka_create_seconds_p90": 3300}}
 
 
@@ -207,6 +210,70 @@ def test_container_cpu_memory_restarts(lab):
     assert _close(earlier[0][1], 3 * scenario_mod.DEFAULTS["metrics"]["cpu_usage_cores"])
 
 
+def test_cadvisor_network_per_pod_sandbox(lab):
+    """Network counters as the kubelet reports them: once per pod, for its sandbox (container="POD"), per interface;
+    the scenario's rates during the incident, the healthy defaults before."""
+    lab.ensure("incident", INCIDENT)
+    pods = [p["name"] for p in lab.scenario["pods"]]
+    series = lab.query('container_network_receive_bytes_total{namespace="%s"}' % NS)
+    assert sorted(r[0]["pod"] for r in series) == sorted(pods)
+    assert {(r[0]["container"], r[0]["interface"], r[0]["job"]) for r in series} == {("POD", "eth0", "kubelet")}
+    assert lab.query('container_network_receive_bytes_total{container="service"}') == []
+    defaults = scenario_mod.DEFAULTS["metrics"]
+
+    def by_pod(metric, offset=0.0):
+        return dict((r[0]["pod"], r[1]) for r in lab.query(
+            'sum by (pod) (rate(%s{namespace="%s",container=~"POD|"}[5m]))' % (metric, NS), offset))
+
+    received = by_pod("container_network_receive_bytes_total")
+    assert set(received) == set(pods) and all(_close(v, 2000000) for v in received.values()), received
+    sent = by_pod("container_network_transmit_bytes_total")
+    assert all(_close(v, defaults["network_transmit_bytes_per_second"]) for v in sent.values()), sent
+    assert all(_close(v, 0.5) for v in by_pod("container_network_transmit_errors_total").values())
+    assert all(_close(v, 2.0) for v in by_pod("container_network_receive_packets_dropped_total").values())
+    assert set(by_pod("container_network_receive_errors_total").values()) == {0.0}
+    assert set(by_pod("container_network_transmit_packets_dropped_total").values()) == {0.0}
+    earlier = by_pod("container_network_receive_bytes_total", offset=-2 * 3600)
+    assert all(_close(v, defaults["network_receive_bytes_per_second"]) for v in earlier.values()), earlier
+    assert set(by_pod("container_network_receive_packets_dropped_total", offset=-2 * 3600).values()) == {0.0}
+
+
+def test_cadvisor_filesystem_io_per_container(lab):
+    lab.ensure("incident", INCIDENT)
+    pods = [p["name"] for p in lab.scenario["pods"]]
+    defaults = scenario_mod.DEFAULTS["metrics"]
+    series = lab.query('container_fs_reads_bytes_total{namespace="%s"}' % NS)
+    assert {(r[0]["container"], r[0]["device"]) for r in series} == {("service", "/dev/nvme0n1")}
+
+    def total(metric, offset=0.0):
+        return lab.scalar('sum(rate(%s{namespace="%s",container="service"}[5m]))' % (metric, NS), offset)
+
+    assert _close(total("container_fs_reads_bytes_total"), 3 * 9000000)
+    assert _close(total("container_fs_writes_bytes_total"), 3 * defaults["fs_write_bytes_per_second"])
+    assert _close(total("container_fs_reads_total"), 3 * defaults["fs_reads_per_second"])
+    assert _close(total("container_fs_writes_total"), 3 * 40)
+    assert _close(total("container_fs_reads_bytes_total", offset=-2 * 3600), 3 * defaults["fs_read_bytes_per_second"])
+    assert sorted(r[0]["pod"] for r in series) == sorted(pods)
+
+
+def test_rate_keys_are_checked():
+    os.makedirs(TMP_ROOT, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="promscn-", dir=TMP_ROOT)
+    try:
+        for value in (-1, "fast", True):
+            path = os.path.join(tmp, "bad.yml")
+            with open(path, "w") as handle:
+                yaml.safe_dump({"metrics": {"network_receive_drops_per_second": value}}, handle)
+            with pytest.raises(scenario_mod.ScenarioError, match="metrics.network_receive_drops_per_second: expected a "
+                                                                 "number of at least 0"):
+                scenario_mod.load(path)
+        with open(path, "w") as handle:
+            yaml.safe_dump({"metrics": {"fs_read_bytes_per_second": 5}}, handle)
+        assert scenario_mod.load(path)["metrics"]["fs_read_bytes_per_second"] == 5
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_up_leaders_and_status_counts(lab):
     lab.ensure("incident", INCIDENT)
     pods = [p["name"] for p in lab.scenario["pods"]]
@@ -254,6 +321,12 @@ def test_switch_keeps_the_port_down_scenario(lab):
     burn = ('sum(rate(haproxy_backend_http_responses_total{route="kas-fleet-manager",code="5xx"}[5m])) / '
             'sum(rate(haproxy_backend_http_responses_total{route="kas-fleet-manager"}[5m]))')
     assert _close(lab.scalar(burn), 1.0)
+    # the sandboxes of the pods whose image does not pull run and send nothing; the pending pod has none
+    pods = [p["name"] for p in lab.scenario["pods"]]
+    sent = dict((r[0]["pod"], r[1]) for r in lab.query(
+        "sum by (pod) (rate(container_network_transmit_bytes_total[5m]))"))
+    assert sent == {pods[0]: 0.0, pods[1]: 0.0}
+    assert lab.query("container_fs_reads_bytes_total") == []  # no container runs
 
 
 def test_scenario_without_incident_window_and_metrics_unavailable(lab):

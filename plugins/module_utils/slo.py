@@ -10,9 +10,16 @@
 * ``assemble(config, queries, outcomes)``: the figures per window, burn rates, pods, ``up``; every query error,
   empty result and 0/0 as an ``unavailable`` entry.
 * ``evaluate(config, result)``: the breaches of the thresholds, and ``healthy`` (null when evidence is missing).
+* ``series_span(config, at)``, ``series_plan(config, result)``, ``run_range(api, plan, span)``,
+  ``series_of(plan, outcomes)``: with ``series``, each figure that has an SLO or limit as a ``/api/v1/query_range``
+  series over the window the run looked at, its threshold line and the spans where it crossed it (the incident
+  window).
 
 Metric names and label selectors are upstream's (kas-fleet-manager ``pkg/handlers/metrics_middleware.go``,
-``pkg/metrics/metrics.go``; the SLO rules of app-interface); names can be overridden, labels come from options.
+``pkg/metrics/metrics.go``; the SLO rules of app-interface) and cAdvisor's (the kubelet's ``/metrics/cadvisor``);
+names can be overridden, labels come from options. cAdvisor reports network counters once per pod, for its
+sandbox (``container="POD"`` under CRI-O and dockershim, ``container=""`` under containerd), one series per
+interface; filesystem IO per container and block device.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -37,6 +44,16 @@ DEFAULT_METRICS = {
     "kafka_duration": "kas_fleet_manager_worker_kafka_duration",
     "kafka_operations_success": "kas_fleet_manager_kafka_operations_success_count",
     "kafka_operations_total": "kas_fleet_manager_kafka_operations_total_count",
+    "network_receive_bytes": "container_network_receive_bytes_total",
+    "network_transmit_bytes": "container_network_transmit_bytes_total",
+    "network_receive_errors": "container_network_receive_errors_total",
+    "network_transmit_errors": "container_network_transmit_errors_total",
+    "network_receive_drops": "container_network_receive_packets_dropped_total",
+    "network_transmit_drops": "container_network_transmit_packets_dropped_total",
+    "fs_read_bytes": "container_fs_reads_bytes_total",
+    "fs_write_bytes": "container_fs_writes_bytes_total",
+    "fs_reads": "container_fs_reads_total",
+    "fs_writes": "container_fs_writes_total",
 }
 
 # Upstream's multi-window burn-rate alerts (KasFleetManagerAPI30mto6hErrorBudgetBurn and friends).
@@ -58,9 +75,29 @@ DEFAULT_THRESHOLDS = {
     "cpu": 0.8,
     "memory": 0.8,
     "restarts": 0,
+    "network_errors_sustained": 0.5,
+    "network_drops_sustained": 0.5,
+    "network_spike_factor": 3.0,
+    "network_spike_min_bytes_per_second": 1048576.0,
+    "network_bytes_per_second": None,
+    "io_spike_factor": 3.0,
+    "io_spike_min_bytes_per_second": 1048576.0,
+    "io_bytes_per_second": None,
+    "spike_baseline": "6h",
 }
 DEFAULT_WINDOWS = ("5m", "1h")
-INCLUDE = ("requests", "latency", "resources", "kafka", "burn_rates")
+INCLUDE = ("requests", "latency", "resources", "kafka", "burn_rates", "network", "io")
+# (label value in the network/io queries, metric_names key); the figures are <group>_<value>_per_second
+NETWORK_FIGURES = (("receive_bytes", "network_receive_bytes"), ("transmit_bytes", "network_transmit_bytes"),
+                   ("receive_errors", "network_receive_errors"), ("transmit_errors", "network_transmit_errors"),
+                   ("receive_drops", "network_receive_drops"), ("transmit_drops", "network_transmit_drops"))
+IO_FIGURES = (("read_bytes", "fs_read_bytes"), ("write_bytes", "fs_write_bytes"), ("reads", "fs_reads"),
+              ("writes", "fs_writes"))
+# cAdvisor's sandbox container: "POD" (CRI-O, dockershim) or "" (containerd)
+NETWORK_CONTAINER = "POD|"
+# Series: at most this many steps in the range (so at most one more point), and the steps the default is taken from
+MAX_SERIES_POINTS = 300
+SERIES_STEPS = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 KAFKA_OPERATIONS = ("create", "delete")
 LATENCY_QUANTILES = ((0.99, "latency_p99_seconds"), (0.95, "latency_p95_seconds"))
 KAFKA_QUANTILES = ((0.9, "kafka_create_p90_seconds"), (0.99, "kafka_create_p99_seconds"))
@@ -112,6 +149,21 @@ def thresholds_of(given):
     for key in ("availability", "kafka_create_success", "kafka_delete_success", "cpu", "memory"):
         if out[key] is not None and not 0 < float(out[key]) <= 1.5:
             raise FleetError("thresholds.%s must be a ratio such as 0.95, got %r" % (key, out[key]))
+    for key in ("network_errors_sustained", "network_drops_sustained"):
+        if out[key] is not None and not 0 <= float(out[key]) < 1:
+            raise FleetError("thresholds.%s must be a share of the window from 0 to below 1, such as 0.5, got %r"
+                             % (key, out[key]))
+    for key in ("network_spike_factor", "io_spike_factor", "network_bytes_per_second", "io_bytes_per_second"):
+        if out[key] is not None and float(out[key]) <= 0:
+            raise FleetError("thresholds.%s must be positive, got %r" % (key, out[key]))
+    for key in ("network_spike_min_bytes_per_second", "io_spike_min_bytes_per_second"):
+        if out[key] is None:
+            out[key] = 0.0
+        if float(out[key]) < 0:
+            raise FleetError("thresholds.%s must be at least 0, got %r" % (key, out[key]))
+    if out["spike_baseline"] is None:
+        out["spike_baseline"] = DEFAULT_THRESHOLDS["spike_baseline"]
+    duration_seconds(out["spike_baseline"])
     burn = []
     for i, pair in enumerate(out["burn_rates"] or []):
         try:
@@ -154,7 +206,41 @@ def config_of(params):
         "include": include,
         "metrics": metric_names(params.get("metric_names")),
         "thresholds": thresholds_of(params.get("thresholds")),
+        "series": series_config(params, windows),
     }
+
+
+def duration_text(seconds):
+    """A PromQL duration for whole seconds: 300 -> 5m, 7200 -> 2h, 90 -> 90s."""
+    seconds = int(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return "%d%s" % (seconds // size, unit)
+    return "%ds" % seconds
+
+
+def series_config(params, windows):
+    """None without ``series``; else the range (seconds, default the longest window), the step (seconds, default the
+    first of SERIES_STEPS giving at most 120 steps) and the lookback of each point (the shortest window, or the
+    step when that is longer, so the points tile the range); FleetError past MAX_SERIES_POINTS."""
+    if not params.get("series"):
+        return None
+    range_text = params.get("series_range") or max(windows, key=duration_seconds)
+    span = duration_seconds(range_text)
+    if params.get("series_step"):
+        step = duration_seconds(params["series_step"])
+        if step < 1 or step != int(step):
+            raise FleetError("series_step must be whole seconds, at least 1s, got %r" % params["series_step"])
+    else:
+        step = next((s for s in SERIES_STEPS if span <= 120 * s), None) or int(math.ceil(span / 120.0))
+    if span // step > MAX_SERIES_POINTS:
+        raise FleetError("series_step %s over series_range %s gives %d points, more than %d: give a step of at least "
+                         "%s, or leave series_step out" % (duration_text(step), range_text, span // step + 1,
+                                                           MAX_SERIES_POINTS + 1,
+                                                           duration_text(math.ceil(span / float(MAX_SERIES_POINTS)))))
+    shortest = min(windows, key=duration_seconds)
+    lookback = shortest if duration_seconds(shortest) >= step else duration_text(step)
+    return {"range": int(span), "range_text": range_text, "step": int(step), "lookback": lookback}
 
 
 # -- PromQL ----------------------------------------------------------------------------------------------------
@@ -188,8 +274,10 @@ class Selectors(object):
         # The latency SLO's selector: federate calls and 5xx answers do not count (upstream's rules).
         self.latency = self.app + ',path!~".*federate$",code!~"5.."'
         self.router = "route=%s,exported_namespace=%s" % (quote(config["route"]), ns)
-        self.pods = 'namespace=%s,container=%s,pod=~"%s-[a-z0-9]+-[a-z0-9]+"' % (
-            ns, quote(config["container"]), regex_quote(config["deployment"]).replace("\\", "\\\\"))
+        pod_re = '"%s-[a-z0-9]+-[a-z0-9]+"' % regex_quote(config["deployment"]).replace("\\", "\\\\")
+        self.pods = "namespace=%s,container=%s,pod=~%s" % (ns, quote(config["container"]), pod_re)
+        # cAdvisor's network counters are the pod sandbox's, not the container's
+        self.network = 'namespace=%s,container=~"%s",pod=~%s' % (ns, NETWORK_CONTAINER, pod_re)
 
 
 class Query(object):
@@ -239,6 +327,62 @@ def window_queries(config, window, sel=None):
                          "sum by (operation) (increase(%s{%s,%s}[%s])) / sum by (operation) (increase(%s{%s,%s}[%s]))"
                          % (m["kafka_operations_success"], sel.app, ops, w, m["kafka_operations_total"], sel.app,
                             ops, w)))
+    if "network" in inc:
+        out.extend(network_queries(config, w, sel))
+    if "io" in inc:
+        out.extend(io_queries(config, w, sel))
+    return out
+
+
+def tagged(parts, label="figure"):
+    """One PromQL for several expressions: each one's series get ``label`` set to its tag, joined with ``or``."""
+    return " or ".join('label_replace(%s, "%s", "%s", "", "")' % (expr, label, tag) for tag, expr in parts)
+
+
+def network_rate(config, sel, key, window):
+    """Per pod and interface; max drops a second report of the same network namespace (the pod's cgroup and its
+    sandbox both reporting it), which would otherwise count twice."""
+    return "max by (pod, interface) (rate(%s{%s}[%s]))" % (config["metrics"][key], sel.network, window)
+
+
+def baseline_of(config, expr, window):
+    """The median of ``expr`` (a rate over ``window``) through the spike_baseline before the window."""
+    base = config["thresholds"]["spike_baseline"]
+    step = duration_text(max(30, int(duration_seconds(base) // 60)))
+    return "quantile_over_time(0.5, (%s)[%s:%s] offset %s)" % (expr, base, step, window)
+
+
+def network_queries(config, w, sel):
+    """Rates per pod (one query, label figure), the share of the window with errors and with drops per pod, and
+    the receive/transmit baselines of the whole deployment."""
+    th = config["thresholds"]
+    out = [Query("network", w, tagged([(tag, "sum by (pod) (%s)" % network_rate(config, sel, key, w))
+                                       for tag, key in NETWORK_FIGURES]))]
+    if th["network_errors_sustained"] is not None or th["network_drops_sustained"] is not None:
+        sub = max(30, int(duration_seconds(w) // 60))
+        inner = duration_text(max(120, sub))
+        parts = []
+        for kind in ("errors", "drops"):
+            both = tagged([(d, network_rate(config, sel, "network_%s_%s" % (d, kind), inner))
+                           for d in ("receive", "transmit")], label="direction")
+            parts.append((kind, "avg_over_time((sum by (pod) (%s) > bool 0)[%s:%s])" % (both, w, duration_text(sub))))
+        out.append(Query("network_sustained", w, tagged(parts)))
+    if th["network_spike_factor"] is not None:
+        out.append(Query("network_baseline", w, tagged([
+            (tag, baseline_of(config, "sum(%s)" % network_rate(config, sel, key, w), w))
+            for tag, key in NETWORK_FIGURES[:2]])))
+    return out
+
+
+def io_queries(config, w, sel):
+    """Filesystem IO rates per pod (bytes and operations, one query) and the read/write baselines."""
+    m = config["metrics"]
+    out = [Query("io", w, tagged([(tag, "sum by (pod) (rate(%s{%s}[%s]))" % (m[key], sel.pods, w))
+                                  for tag, key in IO_FIGURES]))]
+    if config["thresholds"]["io_spike_factor"] is not None:
+        out.append(Query("io_baseline", w, tagged([
+            (tag, baseline_of(config, "sum(rate(%s{%s}[%s]))" % (m[key], sel.pods, w), w))
+            for tag, key in IO_FIGURES[:2]])))
     return out
 
 
@@ -298,8 +442,9 @@ class Outcome(object):
         self.result_type = result_type
 
 
-def parse_response(body):
-    """An Outcome from the JSON of /api/v1/query (success or Prometheus's error answer)."""
+def parse_response(body, expect="vector"):
+    """An Outcome from the JSON of /api/v1/query (``expect="vector"``) or /api/v1/query_range (``"matrix"``):
+    success or Prometheus's error answer."""
     if not isinstance(body, dict) or "status" not in body:
         return Outcome("error", reason="not a Prometheus API answer: %s" % reason_of(body, 200))
     if body["status"] != "success":
@@ -309,9 +454,8 @@ def parse_response(body):
     result = data.get("result")
     if rtype == "scalar" or rtype == "string":
         return Outcome("ok", [{"metric": {}, "value": result}], result_type=rtype)
-    if rtype == "matrix":
-        return Outcome("error", reason="range vector result: the query must give an instant vector",
-                       result_type=rtype)
+    if (rtype == "matrix") != (expect == "matrix"):
+        return Outcome("error", reason="%s result where a %s was expected" % (rtype, expect), result_type=rtype)
     if not result:
         return Outcome("empty", [], reason="no series matched", result_type=rtype)
     return Outcome("ok", result, result_type=rtype)
@@ -330,8 +474,19 @@ def query_one(api, promql, at):
     params = {"query": promql}
     if at is not None:
         params["time"] = "%.3f" % at
+    return ask(api, "/api/v1/query", params, "vector")
+
+
+def query_range(api, promql, span):
+    """Outcome of one range query over ``span`` ({start, end, step} in Unix seconds)."""
+    return ask(api, "/api/v1/query_range", {"query": promql, "start": "%d" % span["start"], "end": "%d" % span["end"],
+                                            "step": "%d" % span["step"]}, "matrix")
+
+
+def ask(api, path, params, expect):
+    """Outcome of one query at ``path``; HttpError only when the API itself fails (unreachable, auth, wrong URL)."""
     try:
-        body, _headers = api.get("/api/v1/query", params)
+        body, _headers = api.get(path, params)
     except HttpError as exc:
         # Prometheus answers a bad or failed query with 400/422/503 and its JSON error: that query is unavailable.
         if exc.status in (400, 422, 503) and isinstance(exc.body, dict) and exc.body.get("status") == "error":
@@ -344,12 +499,12 @@ def query_one(api, promql, at):
                             % (api.name, api.display_url, exc.status, reason_of(exc.body) or "no reason given"),
                             status=exc.status, body=exc.body)
         if exc.status == 404:
-            raise HttpError("%s at %s has no /api/v1/query (HTTP 404): url must be the API base, such as "
+            raise HttpError("%s at %s has no %s (HTTP 404): url must be the API base, such as "
                             "https://prometheus.example.com, a Thanos querier, or "
-                            "https://grafana.example.com/api/datasources/proxy/uid/<uid>" % (api.name, api.display_url),
-                            status=404, body=exc.body)
+                            "https://grafana.example.com/api/datasources/proxy/uid/<uid>"
+                            % (api.name, api.display_url, path), status=404, body=exc.body)
         raise
-    outcome = parse_response(body)
+    outcome = parse_response(body, expect)
     if outcome.status == "error" and not isinstance(body, dict):
         # HTML or text with a 200: a login page or the UI, not the API.
         raise HttpError("%s at %s answered with something other than the Prometheus HTTP API (%s): url must be the "
@@ -359,23 +514,28 @@ def query_one(api, promql, at):
     return outcome
 
 
-def run(api, queries, at, workers=4):
+def run(api, queries, at, workers=4, ask_one=None):
     """{promql: Outcome} for every query. The first query runs alone: when the API is unreachable or rejects the
-    credentials it raises HttpError once instead of failing every query."""
+    credentials it raises HttpError once instead of failing every query. ``ask_one(api, promql)`` replaces the
+    instant query at ``at`` (the series' range queries)."""
+    ask_one = ask_one or (lambda api_, promql: query_one(api_, promql, at))
     outcomes = {}
     if not queries:
         return outcomes
     first = queries[0]
-    outcomes[first.promql] = query_one(api, first.promql, at)
-    rest = [q.promql for q in queries[1:]]
+    outcomes[first.promql] = ask_one(api, first.promql)
+    rest = []
+    for q in queries[1:]:
+        if q.promql not in outcomes and q.promql not in rest:
+            rest.append(q.promql)
     if workers > 1 and len(rest) > 1:
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for promql, outcome in zip(rest, pool.map(lambda p: query_one(api, p, at), rest)):
+            for promql, outcome in zip(rest, pool.map(lambda p: ask_one(api, p), rest)):
                 outcomes[promql] = outcome
     else:
         for promql in rest:
-            outcomes[promql] = query_one(api, promql, at)
+            outcomes[promql] = ask_one(api, promql)
     return outcomes
 
 
@@ -403,16 +563,17 @@ class Assembler(object):
         self.reported.add(key)
         self.unavailable.append({"figure": name, "window": window, "query": promql, "kind": kind, "reason": reason})
 
-    def series(self, name, window, promql):
-        """(series list or None); records an unavailable entry for an error or an empty result."""
+    def series(self, name, window, promql, empty=None):
+        """(series list or None); records an unavailable entry for an error or an empty result (``empty`` says
+        what an empty one means, when not the usual)."""
         outcome = self.outcomes.get(promql) or Outcome("error", reason="not run")
         if outcome.status == "error":
             self.missing(name, window, promql, "error", outcome.reason)
             return None
         if outcome.status == "empty":
-            self.missing(name, window, promql, "empty", "no series matched: nothing is scraped under these labels "
-                                                        "(no pod runs, or namespace, job, route or metric_names do "
-                                                        "not match)")
+            self.missing(name, window, promql, "empty", empty or "no series matched: nothing is scraped under these "
+                                                                 "labels (no pod runs, or namespace, job, route or "
+                                                                 "metric_names do not match)")
             return None
         return outcome.result
 
@@ -431,6 +592,18 @@ class Assembler(object):
         if result is None:
             return None
         return dict(((s.get("metric") or {}).get(label, ""), sample_value(s)) for s in result)
+
+    def by_labels(self, name, window, promql, labels, empty=None):
+        """{(value of each label): float}; sums series that share them."""
+        result = self.series(name, window, promql, empty=empty)
+        if result is None:
+            return None
+        out = {}
+        for sample in result:
+            metric = sample.get("metric") or {}
+            key = tuple(metric.get(label, "") for label in labels)
+            out[key] = out.get(key, 0.0) + sample_value(sample)
+        return out
 
 
 def assemble(config, queries, outcomes):
@@ -511,6 +684,10 @@ def assemble(config, queries, outcomes):
                     a.missing(key, window, promql, "no_events", "no Kafka %s operation in the window" % op)
                     value = None
                 fig[key] = _round(value)
+        if "network" in inc:
+            fig.update(group_figures(a, config, window, full, "network", NETWORK_FIGURES))
+        if "io" in inc:
+            fig.update(group_figures(a, config, window, full, "io", IO_FIGURES))
         result["windows"][window] = fig
 
     if "burn_rates" in config["include"]:
@@ -589,6 +766,53 @@ def pod_figures(a, window, full):
     return pods
 
 
+def group_figures(a, config, window, full, group, figures):
+    """The network or io figures of a window: ``<group>_<tag>_per_second`` summed over the pods, their
+    ``..._baseline`` (bytes only), and ``<group>_pods`` with each pod's rates (and, for network, the share of
+    the window its errors and drops rose in)."""
+    out = {}
+    pods = {}
+    promql = full[(group, window)]
+    values = a.by_labels(group, window, promql, ("figure", "pod"))
+    for tag, key in figures:
+        name = "%s_%s_per_second" % (group, tag)
+        found = dict((pod, v) for (f, pod), v in (values or {}).items() if f == tag)
+        if values is not None and not found:
+            a.missing(name, window, promql, "empty", "no %s series under these labels (cAdvisor reports network "
+                                                     "per pod sandbox, container=POD or \"\", and IO per container)"
+                                                     % config["metrics"][key])
+        out[name] = _round(sum(found.values())) if found else None
+        for pod, value in found.items():
+            pods.setdefault(pod, {})["%s_per_second" % tag] = _round(value)
+    base_promql = full.get((group + "_baseline", window))
+    if base_promql:
+        empty = "no history in the %s before the window to take a baseline from" % (
+            config["thresholds"]["spike_baseline"])
+        base = a.by_labels(group + "_baseline", window, base_promql, ("figure",), empty=empty)
+        for tag, _key in figures[:2]:
+            name = "%s_%s_per_second_baseline" % (group, tag)
+            value = None if base is None else base.get((tag,))
+            if base is not None and value is None:
+                a.missing(name, window, base_promql, "empty", empty)
+            out[name] = _round(value)
+    share_promql = full.get((group + "_sustained", window))
+    kinds = ("errors", "drops") if share_promql else ()
+    if share_promql:
+        shares = a.by_labels(group + "_sustained", window, share_promql, ("figure", "pod"))
+        for (kind, pod), value in (shares or {}).items():
+            pods.setdefault(pod, {})["%s_share" % kind] = _round(value, 4)
+    rows = []
+    for pod in sorted(pods):
+        row = {"pod": pod}
+        for tag, _key in figures:
+            row["%s_per_second" % tag] = pods[pod].get("%s_per_second" % tag)
+        for kind in kinds:
+            row["%s_share" % kind] = pods[pod].get("%s_share" % kind)
+        rows.append(row)
+    out["%s_pods" % group] = rows
+    return out
+
+
 def _ratio(value, limit):
     if value is None or limit is None or math.isnan(value) or math.isnan(limit) or limit <= 0:
         return None
@@ -608,6 +832,69 @@ def _breach(slo, window, value, threshold, above, **extra):
             "by": _round(by), "comparison": ">" if above else "<"}
     item.update(extra)
     return item
+
+
+# (group, direction, what the pods did) of the bytes figures with a spike and a limit rule
+TRAFFIC = (("network", "receive", "received"), ("network", "transmit", "sent"),
+           ("io", "read", "read from disk"), ("io", "write", "wrote to disk"))
+
+
+def human_bytes(value):
+    """1536 -> '1.5 KiB'."""
+    value = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(value) < 1024:
+            return "%.1f %s" % (value, unit)
+        value /= 1024.0
+    return "%.1f TiB" % value
+
+
+def spike_line(th, group, baseline):
+    """Above this, a bytes figure is a spike: factor times its baseline, and at least the minimum."""
+    factor = th["%s_spike_factor" % group]
+    if factor is None or baseline is None:
+        return None
+    return max(float(factor) * baseline, float(th["%s_spike_min_bytes_per_second" % group] or 0.0))
+
+
+def traffic_breaches(th, window, fig):
+    """Network and IO: bytes over the limit or spiking above their baseline (the pods together), and pods whose
+    network errors or drops rose during more than the sustained share of the window."""
+    out = []
+    for group, direction, did in TRAFFIC:
+        key = "%s_%s_bytes_per_second" % (group, direction)
+        value = fig.get(key)
+        if value is None:
+            continue
+        limit = th["%s_bytes_per_second" % group]
+        if limit is not None and value > float(limit):
+            out.append(_breach("%s_%s_limit" % (group, direction), window, value, float(limit), True,
+                               message="the pods %s %s/s over %s, the limit is %s/s"
+                                       % (did, human_bytes(value), window, human_bytes(limit))))
+        baseline = fig.get(key + "_baseline")
+        line = spike_line(th, group, baseline)
+        if line is not None and value > line:
+            ratio = value / baseline if baseline > 0 else None
+            out.append(_breach("%s_%s_spike" % (group, direction), window, value, line, True, baseline=baseline,
+                               ratio=_round(ratio, 2) if ratio is not None else None,
+                               message="the pods %s %s/s over %s, %s their baseline of %s/s (median of the %s before); "
+                                       "a spike is over %gx and over %s/s"
+                                       % (did, human_bytes(value), window,
+                                          "%.1fx" % ratio if ratio is not None else "far over",
+                                          human_bytes(baseline), th["spike_baseline"], th["%s_spike_factor" % group],
+                                          human_bytes(th["%s_spike_min_bytes_per_second" % group] or 0))))
+    for kind, words in (("errors", "network errors"), ("drops", "dropped packets")):
+        limit = th["network_%s_sustained" % kind]
+        if limit is None:
+            continue
+        over = [p for p in fig.get("network_pods") or [] if p.get("%s_share" % kind) is not None
+                and p["%s_share" % kind] > float(limit)]
+        if over:
+            worst = max(p["%s_share" % kind] for p in over)
+            out.append(_breach("network_%s" % kind, window, worst, float(limit), True, pods=[p["pod"] for p in over],
+                               message="%d pod(s) had %s (received or sent) during %.0f%% of the window, more than "
+                                       "%.0f%% is sustained" % (len(over), words, worst * 100, float(limit) * 100)))
+    return out
 
 
 def availability_ratio(fig):
@@ -676,6 +963,7 @@ def evaluate(config, result):
                                         pods=[p["pod"] for p in restarted],
                                         message="%d restart(s) of %d pod(s) in the window"
                                                 % (total, len(restarted))))
+        breaches.extend(traffic_breaches(th, window, fig))
     burn_rates = []
     windows = result.get("burn_windows") or {}
     if windows:
@@ -709,3 +997,167 @@ def evaluate(config, result):
     missing = [u for u in result["unavailable"] if u["kind"] in ("error", "empty")]
     result["healthy"] = False if breaches else (None if missing else True)
     return result
+
+
+# -- series ----------------------------------------------------------------------------------------------------
+class Series(object):
+    """One chart: a figure as a range query, its threshold line (None when it has none) and which side of it is
+    the breach (``>``: the figure must stay below, ``<``: above)."""
+
+    def __init__(self, name, title, unit, promql, threshold, comparison=">"):
+        self.name = name
+        self.title = title
+        self.unit = unit
+        self.promql = promql
+        self.threshold = None if threshold is None else _round(float(threshold))
+        self.comparison = comparison
+
+
+def series_span(config, at):
+    """{start, end, step}: the range's points at whole multiples of the step, inside [at - range, at]."""
+    sc = config["series"]
+    step = sc["step"]
+    end = int(math.floor(at / step) * step)
+    start = int(math.ceil((at - sc["range"]) / float(step)) * step)
+    return {"start": start, "end": end, "step": step, "lookback": sc["lookback"]}
+
+
+def series_plan(config, result):
+    """The series of every figure of the included groups that has an SLO or a limit, each point being that
+    figure over the lookback (the shortest window) before it. Spike lines come from the shortest window's
+    baselines in ``result``."""
+    th = config["thresholds"]
+    m = config["metrics"]
+    inc = config["include"]
+    sel = Selectors(config)
+    lb = config["series"]["lookback"]
+    shortest = min(config["windows"], key=duration_seconds)
+    fig = (result.get("windows") or {}).get(shortest) or {}
+    same = dict((q.name, q.promql) for q in window_queries(config, lb, sel))
+    out = []
+    if "requests" in inc:
+        limit = None if th["availability"] is None else 1.0 - th["availability"]
+        out.append(Series("error_ratio_router", "5xx share of the route's responses (router)", "ratio",
+                          same["error_ratio_router"], limit))
+        out.append(Series("error_ratio", "5xx share of the API's requests (application)", "ratio", same["error_ratio"],
+                          limit))
+    if "latency" in inc:
+        p99 = next((slo["seconds"] for slo in th["latency"] if abs(slo["target"] - 0.99) < 1e-9), None)
+        out.append(Series("latency_p99_seconds", "API request duration, 99th percentile", "seconds",
+                          same["latency_p99_seconds"], p99))
+        name = m["request_duration"]
+        for slo in th["latency"]:
+            bound = le_regex([slo["seconds"]]).replace("\\", "\\\\")
+            out.append(Series("fraction_under_%s" % le_label(slo["seconds"]),
+                              "Share of API requests faster than %gs" % slo["seconds"], "ratio",
+                              'sum(rate(%s_bucket{%s,le=~"%s"}[%s])) / sum(rate(%s_count{%s}[%s]))'
+                              % (name, sel.latency, bound, lb, name, sel.latency, lb), slo["target"], "<"))
+    if "resources" in inc:
+        limits = m["resource_limits"]
+        out.append(Series("cpu_ratio_max", "CPU of the busiest pod, share of its limit", "ratio",
+                          'max(sum by (pod) (rate(%s{%s}[%s])) / on (pod) max by (pod) (%s{%s,resource="cpu"}))'
+                          % (m["cpu_usage"], sel.pods, lb, limits, sel.pods), th["cpu"]))
+        out.append(Series("memory_ratio_max", "Memory of the fullest pod, share of its limit", "ratio",
+                          'max(max by (pod) (max_over_time(%s{%s}[%s])) / on (pod) max by (pod) '
+                          '(%s{%s,resource="memory"}))' % (m["memory_working_set"], sel.pods, lb, limits, sel.pods),
+                          th["memory"]))
+        out.append(Series("restarts", "Restarts of all pods", "count",
+                          "sum(increase(%s{%s}[%s]))" % (m["restarts"], sel.pods, lb), th["restarts"]))
+    if "kafka" in inc:
+        for _q, name in KAFKA_QUANTILES:
+            out.append(Series(name, "Kafka creation duration, %s" % name.split("_")[2], "seconds", same[name], th[name]))
+        for op in KAFKA_OPERATIONS:
+            ops = 'operation="%s"' % op
+            out.append(Series("kafka_%s_success_ratio" % op, "Share of Kafka %s operations that succeeded" % op,
+                              "ratio", "sum(increase(%s{%s,%s}[%s])) / sum(increase(%s{%s,%s}[%s]))"
+                              % (m["kafka_operations_success"], sel.app, ops, lb, m["kafka_operations_total"],
+                                 sel.app, ops, lb), th["kafka_%s_success" % op], "<"))
+    if "network" in inc:
+        titles = {"receive_bytes": "Network received by the pods", "transmit_bytes": "Network sent by the pods",
+                  "receive_errors": "Network receive errors", "transmit_errors": "Network transmit errors",
+                  "receive_drops": "Received packets dropped", "transmit_drops": "Transmitted packets dropped"}
+        for tag, key in NETWORK_FIGURES:
+            name = "network_%s_per_second" % tag
+            if tag.endswith("_bytes"):
+                threshold, unit = traffic_line(th, "network", fig.get(name + "_baseline")), "bytes_per_second"
+            else:
+                kind = tag.split("_")[1]
+                threshold = 0.0 if th["network_%s_sustained" % kind] is not None else None
+                unit = "per_second"
+            out.append(Series(name, titles[tag], unit, "sum(%s)" % network_rate(config, sel, key, lb), threshold))
+    if "io" in inc:
+        for tag, key in IO_FIGURES[:2]:
+            name = "io_%s_per_second" % tag
+            out.append(Series(name, "Filesystem %s of the service containers" % tag.replace("_bytes", "s"),
+                              "bytes_per_second", "sum(rate(%s{%s}[%s]))" % (m[key], sel.pods, lb),
+                              traffic_line(th, "io", fig.get(name + "_baseline"))))
+    return out
+
+
+def traffic_line(th, group, baseline):
+    """The lowest rate a bytes figure breaches at: the limit, or the spike line, whichever is lower."""
+    lines = [float(th["%s_bytes_per_second" % group])] if th["%s_bytes_per_second" % group] is not None else []
+    spike = spike_line(th, group, baseline)
+    if spike is not None:
+        lines.append(spike)
+    return min(lines) if lines else None
+
+
+def run_range(api, plan, span, workers=4):
+    """{promql: Outcome} of the range queries, four at a time; HttpError as ``run``."""
+    return run(api, [Query(s.name, None, s.promql) for s in plan], None, workers=workers,
+               ask_one=lambda api_, promql: query_range(api_, promql, span))
+
+
+def _point(ts, raw):
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = float("nan")
+    ts = float(ts)
+    return [int(ts) if ts.is_integer() else ts, None if math.isnan(value) or math.isinf(value) else _round(value)]
+
+
+def breached_spans(points, threshold, comparison):
+    """[[from, to], ...]: the runs of consecutive points on the breach side of the threshold."""
+    if threshold is None:
+        return []
+    spans = []
+    current = None
+    for ts, value in points:
+        over = value is not None and (value > threshold if comparison == ">" else value < threshold)
+        if over:
+            if current is None:
+                current = [ts, ts]
+                spans.append(current)
+            current[1] = ts
+        else:
+            current = None
+    return spans
+
+
+def series_of(plan, outcomes):
+    """({name: series}, incident window or None) from the range queries' outcomes."""
+    out = {}
+    start = end = None
+    figures = []
+    for s in plan:
+        outcome = outcomes.get(s.promql) or Outcome("error", reason="not run")
+        item = {"title": s.title, "unit": s.unit, "threshold": _round(s.threshold), "comparison": s.comparison,
+                "query": s.promql, "points": [], "breached": [], "reason": None}
+        if outcome.status == "ok":
+            if len(outcome.result) > 1:  # the plans aggregate to one series; never more than one line per chart
+                item["reason"] = "%d series where one was expected" % len(outcome.result)
+            else:
+                item["points"] = [_point(ts, v) for ts, v in outcome.result[0].get("values") or []]
+        else:
+            item["reason"] = outcome.reason if outcome.status == "error" else "no series matched"
+        item["breached"] = breached_spans(item["points"], s.threshold, s.comparison)
+        if item["breached"]:
+            figures.append(s.name)
+            first, last = item["breached"][0][0], item["breached"][-1][1]
+            start = first if start is None else min(start, first)
+            end = last if end is None else max(end, last)
+        out[s.name] = item
+    incident = None if start is None else {"start": start, "end": end, "figures": figures}
+    return out, incident

@@ -14,20 +14,23 @@ short_description: Read the fleet manager's SLO figures from Prometheus, Thanos 
 version_added: 0.1.0
 description:
   - The runbook's "Investigate the metrics in Grafana" step of the I(down), I(availability) and I(latency) sections
-    (application volume, latency, errors; CPU, memory), and the provisioning SLOs, as numbers a playbook can decide
-    from.
+    (application volume, latency, errors; CPU, network, memory, IO), and the provisioning SLOs, as numbers a
+    playbook can decide from.
   - Queries a Prometheus-compatible HTTP API (C(/api/v1/query) below O(url)) with upstream kas-fleet-manager's
     metric names, for each of O(windows) and for the windows of the multi-window burn-rate alerts, all evaluated
     at the same instant.
   - Returns request volume, 5xx ratio (from the application and from the router), p99/p95 latency, the share of
     requests under each latency bound, per-pod CPU and memory against the container limits, restarts, Kafka
-    creation p90/p99 and Kafka create/delete success ratios; every PromQL it ran (to paste into Grafana); the
-    thresholds breached and by how much.
+    creation p90/p99 and Kafka create/delete success ratios, the pods' network traffic, errors and drops and their
+    filesystem IO (cAdvisor's counters, per pod and in total, against their baseline); every PromQL it ran (to
+    paste into Grafana); the thresholds breached and by how much.
+  - With O(series=true), also each figure that has an SLO or a limit as a time series over the window the run
+    looked at (C(/api/v1/query_range)), with its threshold line and the spans where it crossed it, for charts.
   - A query that fails or matches no series is listed in RV(unavailable) and makes RV(healthy) null, never true.
     A missing C(up) series is the fleet manager being down, as in upstream's C(absent(up == 1)) alert, so a breach;
     unless no query matched any series at all, which points at wrong labels or URL and is reported as unavailable.
-  - One HTTP request per distinct query (about 13 per window plus 10 for the burn-rate windows with the defaults),
-    four at a time.
+  - One HTTP request per distinct query (about 18 per window plus 10 for the burn-rate windows with the defaults;
+    with O(series=true) one more per series), four at a time.
 author:
   - kas.fleet_manager maintainers (@kas-fleet-manager)
 options:
@@ -72,12 +75,16 @@ options:
     description:
       - Which groups of figures to query. C(requests) is volume and 5xx ratios, C(latency) the quantiles and the
         shares under the latency bounds, C(resources) CPU, memory and restarts per pod, C(kafka) the Kafka
-        creation latency and operation success, C(burn_rates) the availability and latency burn-rate windows.
-        C(up) is always queried.
+        creation latency and operation success, C(burn_rates) the availability and latency burn-rate windows,
+        C(network) the pods' bytes received and sent, receive and transmit errors and dropped packets, C(io) the
+        service containers' filesystem reads and writes (bytes and operations). C(up) is always queried.
+      - C(network) reads cAdvisor's counters as the kubelet reports them, once per pod for its sandbox
+        (C(container="POD") under CRI-O, C(container="") under containerd) and per interface; C(io) per
+        container (O(container)) and block device.
     type: list
     elements: str
-    choices: [requests, latency, resources, kafka, burn_rates]
-    default: [requests, latency, resources, kafka, burn_rates]
+    choices: [requests, latency, resources, kafka, burn_rates, network, io]
+    default: [requests, latency, resources, kafka, burn_rates, network, io]
   thresholds:
     description:
       - The SLOs and limits checked. Defaults are upstream's SLOs. Set one to V(null) to skip that check.
@@ -163,6 +170,50 @@ options:
         description: A pod restarting more often than this in a window is a breach.
         type: int
         default: 0
+      network_errors_sustained:
+        description:
+          - A pod whose network errors (receive or transmit) rose during more than this share of a window is a
+            breach (C(network_errors)). The share is taken at 30 s steps (a sixtieth of longer windows) of the
+            error rate over the 2 minutes before each.
+        type: float
+        default: 0.5
+      network_drops_sustained:
+        description: The same for dropped packets (C(network_drops)).
+        type: float
+        default: 0.5
+      network_spike_factor:
+        description:
+          - The pods' bytes received (or sent) per second over a window above this many times their baseline is a
+            breach (C(network_receive_spike), C(network_transmit_spike)). The baseline is the median of the same
+            rate through O(thresholds.spike_baseline) before the window.
+        type: float
+        default: 3.0
+      network_spike_min_bytes_per_second:
+        description: A network spike must also be above this many bytes per second, so a quiet baseline does not
+          make noise a breach.
+        type: float
+        default: 1048576.0
+      network_bytes_per_second:
+        description: The pods together receiving (or sending) more bytes per second than this over a window is a
+          breach (C(network_receive_limit), C(network_transmit_limit)). No limit by default.
+        type: float
+      io_spike_factor:
+        description: As O(thresholds.network_spike_factor), for the service containers' filesystem reads and writes
+          (C(io_read_spike), C(io_write_spike)).
+        type: float
+        default: 3.0
+      io_spike_min_bytes_per_second:
+        description: An IO spike must also be above this many bytes per second.
+        type: float
+        default: 1048576.0
+      io_bytes_per_second:
+        description: The containers together reading (or writing) more bytes per second than this over a window is a
+          breach (C(io_read_limit), C(io_write_limit)). No limit by default.
+        type: float
+      spike_baseline:
+        description: How far back before each window the network and IO baselines reach, as a PromQL duration.
+        type: str
+        default: 6h
   metric_names:
     description:
       - Metric names, when the deployment renames them (a recording rule, a prefix). Defaults are upstream's.
@@ -212,6 +263,46 @@ options:
         description: All Kafka operations counter (label operation).
         type: str
         default: kas_fleet_manager_kafka_operations_total_count
+      network_receive_bytes:
+        description: Bytes received counter (cAdvisor, per pod sandbox and interface).
+        type: str
+        default: container_network_receive_bytes_total
+      network_transmit_bytes:
+        description: Bytes transmitted counter (cAdvisor).
+        type: str
+        default: container_network_transmit_bytes_total
+      network_receive_errors:
+        description: Receive errors counter (cAdvisor).
+        type: str
+        default: container_network_receive_errors_total
+      network_transmit_errors:
+        description: Transmit errors counter (cAdvisor).
+        type: str
+        default: container_network_transmit_errors_total
+      network_receive_drops:
+        description: Received packets dropped counter (cAdvisor).
+        type: str
+        default: container_network_receive_packets_dropped_total
+      network_transmit_drops:
+        description: Transmitted packets dropped counter (cAdvisor).
+        type: str
+        default: container_network_transmit_packets_dropped_total
+      fs_read_bytes:
+        description: Filesystem bytes read counter (cAdvisor, per container and device).
+        type: str
+        default: container_fs_reads_bytes_total
+      fs_write_bytes:
+        description: Filesystem bytes written counter (cAdvisor).
+        type: str
+        default: container_fs_writes_bytes_total
+      fs_reads:
+        description: Filesystem reads completed counter (cAdvisor).
+        type: str
+        default: container_fs_reads_total
+      fs_writes:
+        description: Filesystem writes completed counter (cAdvisor).
+        type: str
+        default: container_fs_writes_total
   grafana_dashboard_url:
     description:
       - The SLO dashboard, returned in RV(links) with the time range of the figures. The runbook's stage dashboard
@@ -221,6 +312,26 @@ options:
     description:
       - Evaluate every query at this instant (RFC 3339 such as C(2026-11-25T04:00:00Z), or Unix seconds), to look
         back at an incident. Defaults to now.
+    type: str
+  series:
+    description:
+      - Also return RV(series), each figure of the O(include) groups that has an SLO or a limit as a time series
+        (one C(/api/v1/query_range) each) over O(series_range) before O(time), for charts; and RV(incident_window).
+      - Each point is the figure over the shortest of O(windows) (or O(series_step) when that is longer) before it,
+        as that window reports it; C(burn_rates) has no series (its figures are the other groups' over longer
+        windows), nor have figures without a threshold (request rate, p95, the IO operation counts).
+    type: bool
+    default: false
+  series_range:
+    description:
+      - How far back the series reach, as a PromQL duration. Defaults to the longest of O(windows), the window
+        the run looked at.
+    type: str
+  series_step:
+    description:
+      - The resolution of the series, as a PromQL duration. Defaults to the first of 15s, 30s, 1m, 2m, 5m, 10m,
+        15m, 30m, 1h, ... giving at most 120 steps over O(series_range) (30s for 1h, 5m for 6h).
+      - A step giving more than 300 steps is refused, so a series never has more than 301 points.
     type: str
   fail_on_unreachable:
     description:
@@ -236,6 +347,8 @@ notes:
   - A 0/0 (no request or no Kafka creation in a window) is listed in RV(unavailable) with C(kind=no_events); it
     does not make RV(healthy) null, because there was nothing to measure.
   - Series are summed over pods, so pods restarted or replaced during a window are counted.
+  - The network and IO spike rules compare the pods together with their own recent past, so pods replaced by a
+    restart keep their baseline; a missing baseline (less history than the window) is listed in RV(unavailable).
 seealso:
   - module: kas.fleet_manager.sentry_issues_info
   - module: kas.fleet_manager.fleet_pods_info
@@ -270,6 +383,39 @@ EXAMPLES = r"""
       {{ slo.breaches | selectattr('slo', 'in', ['cpu', 'memory']) | list | length > 0
          and slo.breaches | selectattr('slo', 'match', 'latency_') | list | length > 0 }}
 
+- name: Network and IO evidence of the down section, with a 50 MiB/s network limit and IO spikes at 5x
+  kas.fleet_manager.slo_metrics_info:
+    url: https://thanos-querier.stage.example.com
+    token: "{{ vault_kas_sre_prometheus_token }}"
+    namespace: kas-fleet-manager-stage
+    include: [requests, resources, network, io]
+    thresholds:
+      network_bytes_per_second: 52428800
+      io_spike_factor: 5
+  register: traffic
+
+- name: The pods whose network errors or drops were sustained
+  ansible.builtin.debug:
+    msg: "{{ traffic.breaches | selectattr('slo', 'in', ['network_errors', 'network_drops'])
+             | map(attribute='pods') | flatten | unique }}"
+
+- name: The figures of the latency section as charts over the last 6 hours, a point every 5 minutes
+  kas.fleet_manager.slo_metrics_info:
+    url: https://thanos-querier.stage.example.com
+    token: "{{ vault_kas_sre_prometheus_token }}"
+    namespace: kas-fleet-manager-stage
+    include: [latency, resources, network]
+    series: true
+    series_range: 6h
+    series_step: 5m
+  register: charts
+
+- name: Each chart's threshold line and when the incident began
+  ansible.builtin.debug:
+    msg: >-
+      {{ charts.series.latency_p99_seconds.threshold }} s;
+      incident from {{ charts.incident_window.start | default('none') }}
+
 - name: Look back at last night's incident, with a stricter CPU limit and no restart check
   kas.fleet_manager.slo_metrics_info:
     url: http://127.0.0.1:9090
@@ -298,7 +444,9 @@ breaches:
       description: >-
         C(up), C(availability), C(latency_under_1s), C(latency_under_100ms) (per latency bound),
         C(kafka_create_p90), C(kafka_create_p99), C(kafka_create_success), C(kafka_delete_success), C(cpu),
-        C(memory) or C(restarts).
+        C(memory), C(restarts), C(network_errors), C(network_drops), C(network_receive_spike),
+        C(network_transmit_spike), C(network_receive_limit), C(network_transmit_limit), C(io_read_spike),
+        C(io_write_spike), C(io_read_limit) or C(io_write_limit).
       type: str
     window:
       description: The window (C(5m)), or the burn-rate pair (C(30m/6h)); null for C(up).
@@ -334,7 +482,15 @@ breaches:
       description: The pods over the limit.
       type: list
       elements: str
-      returned: for cpu, memory and restarts breaches
+      returned: for cpu, memory, restarts, network_errors and network_drops breaches
+    baseline:
+      description: The baseline the figure spiked above (bytes per second, the median before the window).
+      type: float
+      returned: for the spike breaches
+    ratio:
+      description: The figure divided by its baseline (null when the baseline is 0).
+      type: float
+      returned: for the spike breaches
   sample:
     - slo: availability
       window: 5m
@@ -395,6 +551,54 @@ windows:
     kafka_delete_success_ratio:
       description: Share of Kafka deletions that succeeded.
       type: float
+    network_receive_bytes_per_second:
+      description: Bytes the pods received per second (all interfaces, all pods).
+      type: float
+    network_transmit_bytes_per_second:
+      description: Bytes the pods sent per second.
+      type: float
+    network_receive_errors_per_second:
+      description: Receive errors per second.
+      type: float
+    network_transmit_errors_per_second:
+      description: Transmit errors per second.
+      type: float
+    network_receive_drops_per_second:
+      description: Received packets dropped per second.
+      type: float
+    network_transmit_drops_per_second:
+      description: Transmitted packets dropped per second.
+      type: float
+    network_receive_bytes_per_second_baseline:
+      description: >-
+        The median of C(network_receive_bytes_per_second) through O(thresholds.spike_baseline) before the window;
+        likewise C(network_transmit_bytes_per_second_baseline), C(io_read_bytes_per_second_baseline) and
+        C(io_write_bytes_per_second_baseline). Absent when the group's spike factor is null.
+      type: float
+    network_pods:
+      description: >-
+        Per pod, C(pod), C(receive_bytes_per_second), C(transmit_bytes_per_second), C(receive_errors_per_second),
+        C(transmit_errors_per_second), C(receive_drops_per_second), C(transmit_drops_per_second), and the share
+        of the window during which its errors (C(errors_share)) and drops (C(drops_share)) rose.
+      type: list
+      elements: dict
+    io_read_bytes_per_second:
+      description: Bytes the service containers read from their filesystems per second.
+      type: float
+    io_write_bytes_per_second:
+      description: Bytes written per second.
+      type: float
+    io_reads_per_second:
+      description: Read operations per second.
+      type: float
+    io_writes_per_second:
+      description: Write operations per second.
+      type: float
+    io_pods:
+      description: Per pod, C(pod), C(read_bytes_per_second), C(write_bytes_per_second), C(reads_per_second) and
+        C(writes_per_second).
+      type: list
+      elements: dict
   sample:
     5m:
       request_rate: 20.0
@@ -420,6 +624,33 @@ windows:
       kafka_create_p99_seconds: 590.0
       kafka_create_success_ratio: 1.0
       kafka_delete_success_ratio: 1.0
+      network_receive_bytes_per_second: 7200000.0
+      network_transmit_bytes_per_second: 9000000.0
+      network_receive_errors_per_second: 0.0
+      network_transmit_errors_per_second: 0.0
+      network_receive_drops_per_second: 0.0
+      network_transmit_drops_per_second: 0.0
+      network_receive_bytes_per_second_baseline: 360000.0
+      network_transmit_bytes_per_second_baseline: 750000.0
+      network_pods:
+        - pod: kas-fleet-manager-58f7b8b649-2mgcp
+          receive_bytes_per_second: 2400000.0
+          transmit_bytes_per_second: 3000000.0
+          receive_errors_per_second: 0.0
+          transmit_errors_per_second: 0.0
+          receive_drops_per_second: 0.0
+          transmit_drops_per_second: 0.0
+          errors_share: 0.0
+          drops_share: 0.0
+      io_read_bytes_per_second: 12288.0
+      io_write_bytes_per_second: 98304.0
+      io_reads_per_second: 3.0
+      io_writes_per_second: 12.0
+      io_read_bytes_per_second_baseline: 12288.0
+      io_write_bytes_per_second_baseline: 98304.0
+      io_pods:
+        - {pod: kas-fleet-manager-58f7b8b649-2mgcp, read_bytes_per_second: 4096.0, write_bytes_per_second: 32768.0,
+           reads_per_second: 1.0, writes_per_second: 4.0}
 burn_windows:
   description: The burn-rate windows' figures (C(error_ratio_router) and the C(fraction_under_*)), keyed by window.
   returned: when O(include) has C(burn_rates)
@@ -511,7 +742,9 @@ unavailable:
       kind: no_events
       reason: no Kafka creation finished in the window
 queries:
-  description: Every PromQL that was run, once each, to paste into Grafana's Explore or a panel.
+  description: >-
+    Every instant PromQL that was run, once each, to paste into Grafana's Explore or a panel (the range queries
+    of RV(series) are in each series' C(query)).
   returned: always
   type: list
   elements: dict
@@ -560,6 +793,67 @@ http_requests:
   returned: always
   type: int
   sample: 36
+series:
+  description:
+    - For charts, keyed by figure (the names of RV(windows)), each figure of the O(include) groups that has an SLO
+      or a limit over RV(series_range). A series that could not be read has no points and a C(reason).
+  returned: when O(series=true)
+  type: dict
+  contains:
+    title:
+      description: What the chart shows.
+      type: str
+    unit:
+      description: C(ratio) (0 to 1), C(seconds), C(count), C(bytes_per_second) or C(per_second).
+      type: str
+    threshold:
+      description: >-
+        The SLO or limit line; null when its check is disabled. For network and IO bytes, the lower of the limit
+        and the spike line (factor times the shortest window's baseline, at least the minimum); for errors and
+        drops 0, the rate they count from.
+      type: float
+    comparison:
+      description: C(>) when the figure must stay below the line, C(<) when above.
+      type: str
+    points:
+      description: >-
+        C([unix_seconds, value]) at every step (null where the figure is undefined, such as 0/0); at most 301.
+      type: list
+      elements: list
+    breached:
+      description: The C([from, to]) spans of consecutive points on the wrong side of the line.
+      type: list
+      elements: list
+    query:
+      description: The PromQL of the range query.
+      type: str
+    reason:
+      description: Why there are no points (the query failed or matched nothing); null otherwise.
+      type: str
+  sample:
+    latency_p99_seconds:
+      title: API request duration, 99th percentile
+      unit: seconds
+      threshold: 1.0
+      comparison: ">"
+      points: [[1795575600, 0.82], [1795575630, 0.83], [1795578300, 4.1], [1795579200, 4.3]]
+      breached: [[1795578300, 1795579200]]
+      query: histogram_quantile(0.99, sum by (le) (rate(api_inbound_request_duration_bucket{...}[5m])))
+      reason: null
+series_range:
+  description: >-
+    The range of RV(series) in Unix seconds (C(start) and C(end) whole multiples of C(step), inside
+    C([time - series_range, time])) and C(lookback), the window of each point.
+  returned: when O(series=true)
+  type: dict
+  sample: {start: 1795575600, end: 1795579200, step: 30, lookback: 5m}
+incident_window:
+  description: >-
+    From the first to the last point of RV(series) past its threshold line (C(start), C(end), Unix seconds), and
+    the C(figures) that crossed it; null when none did.
+  returned: when O(series=true)
+  type: dict
+  sample: {start: 1795576500, end: 1795579200, figures: [latency_p99_seconds, fraction_under_1s, cpu_ratio_max]}
 """
 
 import datetime
@@ -624,6 +918,9 @@ def gather(module):
         result["unavailable"] = [{"figure": "*", "window": None, "query": None, "kind": "error",
                                   "reason": unreachable}]
     slo.evaluate(config, result)
+    if config["series"]:
+        result.update(series(api, config, result, at, ran=unreachable is None,
+                             fail_on_unreachable=params["fail_on_unreachable"]))
     result.update({
         "queries": [{"figure": q.name, "window": q.window, "query": q.promql,
                      "status": outcomes[q.promql].status if q.promql in outcomes else "not_run"}
@@ -633,6 +930,21 @@ def gather(module):
         "http_requests": api.requests,
     })
     return result
+
+
+def series(api, config, result, at, ran, fail_on_unreachable):
+    """series, series_range and incident_window: the range queries, after the figures (spike lines need the
+    baselines). Nothing is asked when the API could not be reached for the figures."""
+    span = slo.series_span(config, at)
+    plan = slo.series_plan(config, result) if ran else []
+    try:
+        outcomes = slo.run_range(api, plan, span)
+    except HttpError as exc:
+        if fail_on_unreachable:
+            raise
+        outcomes = dict((s.promql, slo.Outcome("error", reason=exc.msg)) for s in plan)
+    charts, incident = slo.series_of(plan, outcomes)
+    return {"series": charts, "series_range": span, "incident_window": incident}
 
 
 def threshold_options():
@@ -655,6 +967,15 @@ def threshold_options():
         cpu=dict(type="float", default=0.8),
         memory=dict(type="float", default=0.8),
         restarts=dict(type="int", default=0),
+        network_errors_sustained=dict(type="float", default=0.5),
+        network_drops_sustained=dict(type="float", default=0.5),
+        network_spike_factor=dict(type="float", default=3.0),
+        network_spike_min_bytes_per_second=dict(type="float", default=1048576.0),
+        network_bytes_per_second=dict(type="float"),
+        io_spike_factor=dict(type="float", default=3.0),
+        io_spike_min_bytes_per_second=dict(type="float", default=1048576.0),
+        io_bytes_per_second=dict(type="float"),
+        spike_baseline=dict(type="str", default="6h"),
     )
 
 
@@ -673,6 +994,9 @@ def main():
                           options=dict((k, dict(type="str", default=v)) for k, v in slo.DEFAULT_METRICS.items())),
         grafana_dashboard_url=dict(type="str"),
         time=dict(type="str"),
+        series=dict(type="bool", default=False),
+        series_range=dict(type="str"),
+        series_step=dict(type="str"),
         fail_on_unreachable=dict(type="bool", default=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,

@@ -58,11 +58,12 @@ def test_default_plan_is_up_then_one_query_per_figure_and_window_then_burn_windo
     assert [q.name for q in per_window] == [
         "request_rate", "error_ratio", "error_ratio_router", "latency_p99_seconds", "latency_p95_seconds",
         "fraction_under", "cpu_cores", "memory_bytes", "limits", "restarts", "kafka_create_p90_seconds",
-        "kafka_create_p99_seconds", "kafka_success_ratio"]
+        "kafka_create_p99_seconds", "kafka_success_ratio", "network", "network_sustained", "network_baseline", "io",
+        "io_baseline"]
     burn = [q for q in queries if q.window in ("30m", "6h", "2h", "1d", "3d")]
     assert sorted(set(q.window for q in burn)) == ["1d", "2h", "30m", "3d", "6h"]
     assert len(burn) == 10  # router ratio and latency fractions for each of the five windows
-    assert len(queries) == 1 + 2 * 13 + 10
+    assert len(queries) == 1 + 2 * 18 + 10
     assert len(set(q.promql for q in queries)) == len(queries)
 
 
@@ -71,7 +72,7 @@ def test_a_reporting_window_that_is_also_a_burn_window_is_queried_once():
     thirty = [q for q in queries if q.window == "30m"]
     assert [q.name for q in thirty].count("error_ratio_router") == 1
     assert [q.name for q in thirty].count("fraction_under") == 1
-    assert len(queries) == 1 + 2 * 13 + 8
+    assert len(queries) == 1 + 2 * 18 + 8
 
 
 def test_promql_is_upstreams():
@@ -199,10 +200,26 @@ def healthy_answers(cfg, overrides=None, **by_name):
             body = vector(({}, "447"))
         elif q.name == "kafka_success_ratio":
             body = vector(({"operation": "create"}, "1"), ({"operation": "delete"}, "1"))
+        elif q.name == "network":
+            body = vector(*[({"figure": f, "pod": p}, NETWORK[f]) for p in PODS for f in NETWORK])
+        elif q.name == "network_sustained":
+            body = vector(*[({"figure": f, "pod": p}, "0") for p in PODS for f in ("errors", "drops")])
+        elif q.name == "network_baseline":
+            body = vector(({"figure": "receive_bytes"}, "360000"), ({"figure": "transmit_bytes"}, "750000"))
+        elif q.name == "io":
+            body = vector(*[({"figure": f, "pod": p}, IO[f]) for p in PODS for f in IO])
+        elif q.name == "io_baseline":
+            body = vector(({"figure": "read_bytes"}, "12288"), ({"figure": "write_bytes"}, "98304"))
         else:
             raise AssertionError(q.name)
         answers[q.promql] = body
     return answers
+
+
+# per pod, like the lab's healthy defaults
+NETWORK = {"receive_bytes": "120000", "transmit_bytes": "250000", "receive_errors": "0", "transmit_errors": "0",
+           "receive_drops": "0", "transmit_drops": "0"}
+IO = {"read_bytes": "4096", "write_bytes": "32768", "reads": "1", "writes": "4"}
 
 
 def figures(cfg, answers):
@@ -363,6 +380,303 @@ def test_dashboard_link_and_time_parsing():
     assert link["url"] == ("https://grafana.stage.devshift.net/d/Tbw1EgoMz/kas-fleet-manager-slos?orgId=1"
                            "&from=1795575600000&to=1795579200000")
     assert m.dashboard_links(None, at, ["5m"]) == []
+
+
+# -- network and IO ---------------------------------------------------------------------------------------------------
+SANDBOX = 'namespace="%s",container=~"POD|",pod=~"kas-fleet-manager-[a-z0-9]+-[a-z0-9]+"' % NS
+SERVICE = 'namespace="%s",container="service",pod=~"kas-fleet-manager-[a-z0-9]+-[a-z0-9]+"' % NS
+
+
+def test_network_promql_reads_the_pod_sandbox_per_interface_once():
+    queries = dict(((q.name, q.window), q.promql) for q in slo.plan(config(include=["network", "io"])))
+    network = queries[("network", "5m")]
+    assert network.startswith(
+        'label_replace(sum by (pod) (max by (pod, interface) (rate(container_network_receive_bytes_total{%s}[5m]))), '
+        '"figure", "receive_bytes", "", "") or label_replace(' % SANDBOX)
+    for name, tag in (("container_network_transmit_bytes_total", "transmit_bytes"),
+                      ("container_network_receive_errors_total", "receive_errors"),
+                      ("container_network_transmit_errors_total", "transmit_errors"),
+                      ("container_network_receive_packets_dropped_total", "receive_drops"),
+                      ("container_network_transmit_packets_dropped_total", "transmit_drops")):
+        assert ('label_replace(sum by (pod) (max by (pod, interface) (rate(%s{%s}[5m]))), "figure", "%s", "", "")'
+                % (name, SANDBOX, tag)) in network
+    errors = ('sum by (pod) (label_replace(max by (pod, interface) (rate(container_network_receive_errors_total{%s}[2m]))'
+              ', "direction", "receive", "", "") or label_replace(max by (pod, interface) (rate('
+              'container_network_transmit_errors_total{%s}[2m])), "direction", "transmit", "", ""))' % (SANDBOX, SANDBOX))
+    assert queries[("network_sustained", "5m")].startswith(
+        'label_replace(avg_over_time((%s > bool 0)[5m:30s]), "figure", "errors", "", "") or ' % errors)
+    assert "[1h:1m]" in queries[("network_sustained", "1h")]
+    assert queries[("network_baseline", "1h")].startswith(
+        'label_replace(quantile_over_time(0.5, (sum(max by (pod, interface) (rate(container_network_receive_bytes_total'
+        '{%s}[1h]))))[6h:6m] offset 1h), "figure", "receive_bytes", "", "")' % SANDBOX)
+    assert queries[("io", "5m")].startswith(
+        'label_replace(sum by (pod) (rate(container_fs_reads_bytes_total{%s}[5m])), "figure", "read_bytes", "", "")'
+        % SERVICE)
+    for name in ("container_fs_writes_bytes_total", "container_fs_reads_total", "container_fs_writes_total"):
+        assert "rate(%s{%s}[5m])" % (name, SERVICE) in queries[("io", "5m")]
+    assert queries[("io_baseline", "5m")] == (
+        'label_replace(quantile_over_time(0.5, (sum(rate(container_fs_reads_bytes_total{%s}[5m])))[6h:6m] offset 5m), '
+        '"figure", "read_bytes", "", "") or label_replace(quantile_over_time(0.5, (sum(rate('
+        'container_fs_writes_bytes_total{%s}[5m])))[6h:6m] offset 5m), "figure", "write_bytes", "", "")'
+        % (SERVICE, SERVICE))
+    assert set(q.name for q in slo.plan(config(include=["network", "io"]))) == {
+        "up", "network", "network_sustained", "network_baseline", "io", "io_baseline"}
+
+
+def test_network_and_io_names_thresholds_and_null_checks_shape_the_plan():
+    cfg = config(include=["network", "io"], windows=["10m"], deployment="fm",
+                 metric_names={"network_receive_drops": "node:rx_dropped", "fs_reads": "fs_reads_completed"},
+                 thresholds={"network_errors_sustained": None, "network_drops_sustained": None,
+                             "io_spike_factor": None, "spike_baseline": "1d"})
+    names = dict((q.name, q.promql) for q in slo.plan(cfg))
+    assert sorted(names) == ["io", "network", "network_baseline", "up"]
+    assert "node:rx_dropped{" in names["network"]
+    assert "container_network_receive_packets_dropped_total" not in names["network"]
+    assert "container_network_transmit_packets_dropped_total{" in names["network"]
+    assert "fs_reads_completed{" in names["io"] and 'pod=~"fm-[a-z0-9]+-[a-z0-9]+"' in names["io"]
+    assert "[1d:24m] offset 10m" in names["network_baseline"]
+
+
+def test_network_and_io_thresholds_are_checked():
+    with pytest.raises(FleetError, match="network_errors_sustained must be a share of the window"):
+        slo.thresholds_of({"network_errors_sustained": 1.0})
+    with pytest.raises(FleetError, match="io_spike_factor must be positive"):
+        slo.thresholds_of({"io_spike_factor": 0})
+    with pytest.raises(FleetError, match="network_bytes_per_second must be positive"):
+        slo.thresholds_of({"network_bytes_per_second": -5})
+    with pytest.raises(FleetError, match="io_spike_min_bytes_per_second must be at least 0"):
+        slo.thresholds_of({"io_spike_min_bytes_per_second": -1})
+    with pytest.raises(FleetError, match="not a PromQL duration"):
+        slo.thresholds_of({"spike_baseline": "six hours"})
+    th = slo.thresholds_of({"network_spike_min_bytes_per_second": None, "spike_baseline": None})
+    assert th["network_spike_min_bytes_per_second"] == 0.0 and th["spike_baseline"] == "6h"
+    assert th["network_bytes_per_second"] is None and th["io_bytes_per_second"] is None
+
+
+def test_healthy_network_and_io_figures_per_pod_and_in_total():
+    cfg = config(include=["network", "io"])
+    result = figures(cfg, healthy_answers(cfg))
+    assert result["healthy"] is True and result["breaches"] == [] and result["unavailable"] == []
+    five = result["windows"]["5m"]
+    assert five["network_receive_bytes_per_second"] == 360000.0
+    assert five["network_transmit_bytes_per_second"] == 750000.0
+    assert five["network_receive_errors_per_second"] == 0.0 and five["network_transmit_drops_per_second"] == 0.0
+    assert five["network_receive_bytes_per_second_baseline"] == 360000.0
+    assert five["network_pods"][0] == {
+        "pod": PODS[0], "receive_bytes_per_second": 120000.0, "transmit_bytes_per_second": 250000.0,
+        "receive_errors_per_second": 0.0, "transmit_errors_per_second": 0.0, "receive_drops_per_second": 0.0,
+        "transmit_drops_per_second": 0.0, "errors_share": 0.0, "drops_share": 0.0}
+    assert [p["pod"] for p in five["network_pods"]] == list(PODS)
+    assert (five["io_read_bytes_per_second"], five["io_write_bytes_per_second"]) == (12288.0, 98304.0)
+    assert (five["io_reads_per_second"], five["io_writes_per_second"]) == (3.0, 12.0)
+    assert five["io_write_bytes_per_second_baseline"] == 98304.0
+    assert five["io_pods"][2] == {"pod": PODS[2], "read_bytes_per_second": 4096.0, "write_bytes_per_second": 32768.0,
+                                  "reads_per_second": 1.0, "writes_per_second": 4.0}
+    assert "kafka_create_p90_seconds" not in five and "pods" not in five
+
+
+def _network(pod_values):
+    """A network answer: {figure: per-pod value} for every pod."""
+    return vector(*[({"figure": f, "pod": p}, v) for f, v in pod_values.items() for p in PODS])
+
+
+def test_network_and_io_spikes_against_baseline_and_limits():
+    cfg = config(include=["network", "io"], windows=["5m"], thresholds={"network_bytes_per_second": 5000000})
+    answers = healthy_answers(cfg, {
+        "network": _network(dict(NETWORK, receive_bytes="2400000", transmit_bytes="600000")),
+        "io": vector(*[({"figure": f, "pod": p}, v) for f, v in dict(IO, read_bytes="25000000").items()
+                       for p in PODS]),
+        "io_baseline": vector(({"figure": "read_bytes"}, "0"), ({"figure": "write_bytes"}, "98304"))})
+    result = figures(cfg, answers)
+    by_slo = dict((b["slo"], b) for b in result["breaches"])
+    assert sorted(by_slo) == ["io_read_spike", "network_receive_limit", "network_receive_spike"]
+    spike = by_slo["network_receive_spike"]
+    assert (spike["value"], spike["threshold"], spike["baseline"], spike["ratio"]) == (7200000.0, 1080000.0,
+                                                                                       360000.0, 20.0)
+    assert spike["by"] == 6120000.0 and spike["comparison"] == ">"
+    assert spike["message"] == ("the pods received 6.9 MiB/s over 5m, 20.0x their baseline of 351.6 KiB/s (median of "
+                                "the 6h before); a spike is over 3x and over 1.0 MiB/s")
+    # 1.8 MB/s sent is 2.4x its baseline: under the 3x factor
+    assert result["windows"]["5m"]["network_transmit_bytes_per_second"] == 1800000.0
+    limit = by_slo["network_receive_limit"]
+    assert (limit["value"], limit["threshold"], limit["by"]) == (7200000.0, 5000000.0, 2200000.0)
+    assert limit["message"] == "the pods received 6.9 MiB/s over 5m, the limit is 4.8 MiB/s"
+    # a baseline of 0: the minimum is the line, and there is no ratio
+    io = by_slo["io_read_spike"]
+    assert io["threshold"] == 1048576.0 and io["ratio"] is None and io["baseline"] == 0.0
+    assert "far over their baseline of 0.0 B/s" in io["message"]
+
+
+def test_a_spike_under_the_minimum_is_no_breach():
+    cfg = config(include=["io"], windows=["5m"])
+    busy = dict(IO, write_bytes="300000")
+    answers = healthy_answers(cfg, io=vector(*[({"figure": f, "pod": p}, v) for f, v in busy.items() for p in PODS]))
+    result = figures(cfg, answers)
+    # 900 kB/s is 9x the 98 kB/s baseline, but under the 1 MiB/s a spike must reach
+    assert result["windows"]["5m"]["io_write_bytes_per_second"] == 900000.0
+    assert result["breaches"] == [] and result["healthy"] is True
+    lower = figures(config(include=["io"], windows=["5m"], thresholds={"io_spike_min_bytes_per_second": 500000}),
+                    answers)
+    assert [b["slo"] for b in lower["breaches"]] == ["io_write_spike"]
+
+
+def test_sustained_network_errors_and_drops_name_their_pods():
+    cfg = config(include=["network"], windows=["5m"], thresholds={"network_drops_sustained": 0.8})
+    shares = vector(({"figure": "errors", "pod": PODS[0]}, "1"), ({"figure": "errors", "pod": PODS[1]}, "0.5"),
+                    ({"figure": "errors", "pod": PODS[2]}, "0.6"), ({"figure": "drops", "pod": PODS[0]}, "0.7"),
+                    ({"figure": "drops", "pod": PODS[1]}, "0"), ({"figure": "drops", "pod": PODS[2]}, "0.9"))
+    result = figures(cfg, healthy_answers(cfg, network_sustained=shares))
+    by_slo = dict((b["slo"], b) for b in result["breaches"])
+    assert sorted(by_slo) == ["network_drops", "network_errors"]
+    errors = by_slo["network_errors"]
+    assert errors["pods"] == [PODS[0], PODS[2]]  # 0.5 is not more than half the window
+    assert (errors["value"], errors["threshold"], errors["by"]) == (1.0, 0.5, 0.5)
+    assert errors["message"] == ("2 pod(s) had network errors (received or sent) during 100% of the window, more "
+                                 "than 50% is sustained")
+    assert by_slo["network_drops"]["pods"] == [PODS[2]] and by_slo["network_drops"]["threshold"] == 0.8
+    pods = dict((p["pod"], p) for p in result["windows"]["5m"]["network_pods"])
+    assert (pods[PODS[1]]["errors_share"], pods[PODS[1]]["drops_share"]) == (0.5, 0.0)
+
+
+def test_missing_network_and_io_series_are_said():
+    cfg = config(include=["network", "io"], windows=["5m"])
+    partial = _network(dict((f, v) for f, v in NETWORK.items() if not f.endswith("_drops")))
+    result = figures(cfg, healthy_answers(cfg, network=partial, io=vector(),
+                                          network_baseline=vector(({"figure": "receive_bytes"}, "360000"))))
+    missing = dict((u["figure"], u) for u in result["unavailable"])
+    assert sorted(missing) == ["io", "network_receive_drops_per_second", "network_transmit_bytes_per_second_baseline",
+                               "network_transmit_drops_per_second"]
+    assert missing["network_receive_drops_per_second"]["kind"] == "empty"
+    assert "no container_network_receive_packets_dropped_total series" in \
+        missing["network_receive_drops_per_second"]["reason"]
+    assert missing["network_transmit_bytes_per_second_baseline"]["reason"] == (
+        "no history in the 6h before the window to take a baseline from")
+    assert missing["io"]["query"].startswith("label_replace(sum by (pod) (rate(container_fs_reads_bytes_total")
+    five = result["windows"]["5m"]
+    assert five["network_receive_drops_per_second"] is None and five["network_receive_bytes_per_second"] == 360000.0
+    assert five["network_pods"][0]["receive_drops_per_second"] is None
+    assert five["io_read_bytes_per_second"] is None and five["io_pods"] == []
+    assert result["healthy"] is None
+    no_history = figures(cfg, healthy_answers(cfg, io_baseline=vector()))
+    [entry] = no_history["unavailable"]
+    assert (entry["figure"], entry["kind"]) == ("io_baseline", "empty") and "no history in the 6h" in entry["reason"]
+
+
+# -- series -----------------------------------------------------------------------------------------------------------
+def test_series_range_and_step_defaults_and_bounds():
+    assert config()["series"] is None
+    assert config(series=True)["series"] == {"range": 3600, "range_text": "1h", "step": 30, "lookback": "5m"}
+    assert config(series=True, windows=["5m"])["series"]["step"] == 15
+    six = config(series=True, series_range="6h")["series"]
+    assert (six["range"], six["step"], six["lookback"]) == (21600, 300, "5m")
+    assert config(series=True, series_range="1d")["series"]["step"] == 900
+    assert config(series=True, series_range="1d")["series"]["lookback"] == "15m"  # the step, so points tile the day
+    assert config(series=True, series_range="3d", windows=["1h"])["series"]["lookback"] == "1h"
+    assert config(series=True, series_step="12s")["series"]["step"] == 12  # 300 steps: allowed
+    with pytest.raises(FleetError, match="series_step 10s over series_range 1h gives 361 points, more than 301: give "
+                                         "a step of at least 12s"):
+        config(series=True, series_step="10s")
+    for bad in ("500ms", "1s500ms"):
+        with pytest.raises(FleetError, match="series_step must be whole seconds, at least 1s"):
+            config(series=True, series_step=bad)
+    with pytest.raises(FleetError, match="not a PromQL duration"):
+        config(series=True, series_range="an hour")
+
+
+def test_series_span_is_aligned_inside_the_range():
+    cfg = config(series=True)
+    at = 1795579215.7
+    span = slo.series_span(cfg, at)
+    assert span == {"start": 1795575630, "end": 1795579200, "step": 30, "lookback": "5m"}
+    assert at - 3600 <= span["start"] and span["end"] <= at
+    assert (span["end"] - span["start"]) // span["step"] + 1 == 120
+
+
+def test_series_plan_has_every_figure_with_a_threshold_and_its_line():
+    cfg = config(series=True, thresholds={"io_bytes_per_second": 500000, "network_drops_sustained": None})
+    result = figures(cfg, healthy_answers(cfg))
+    plan = slo.series_plan(cfg, result)
+    lines = dict((s.name, (s.threshold, s.comparison, s.unit)) for s in plan)
+    assert lines == {
+        "error_ratio_router": (0.05, ">", "ratio"), "error_ratio": (0.05, ">", "ratio"),
+        "latency_p99_seconds": (1.0, ">", "seconds"), "fraction_under_1s": (0.99, "<", "ratio"),
+        "fraction_under_100ms": (0.9, "<", "ratio"), "cpu_ratio_max": (0.8, ">", "ratio"),
+        "memory_ratio_max": (0.8, ">", "ratio"), "restarts": (0.0, ">", "count"),
+        "kafka_create_p90_seconds": (900.0, ">", "seconds"), "kafka_create_p99_seconds": (1800.0, ">", "seconds"),
+        "kafka_create_success_ratio": (0.99, "<", "ratio"), "kafka_delete_success_ratio": (0.99, "<", "ratio"),
+        # 3x the shortest window's baseline, or the 1 MiB/s minimum, or the limit: the lowest line that breaches
+        "network_receive_bytes_per_second": (1080000.0, ">", "bytes_per_second"),
+        "network_transmit_bytes_per_second": (2250000.0, ">", "bytes_per_second"),
+        "network_receive_errors_per_second": (0.0, ">", "per_second"),
+        "network_transmit_errors_per_second": (0.0, ">", "per_second"),
+        "network_receive_drops_per_second": (None, ">", "per_second"),
+        "network_transmit_drops_per_second": (None, ">", "per_second"),
+        "io_read_bytes_per_second": (500000.0, ">", "bytes_per_second"),
+        "io_write_bytes_per_second": (500000.0, ">", "bytes_per_second")}
+    queries = dict((s.name, s.promql) for s in plan)
+    pods = 'namespace="%s",container="service",pod=~"kas-fleet-manager-[a-z0-9]+-[a-z0-9]+"' % NS
+    assert queries["cpu_ratio_max"] == (
+        'max(sum by (pod) (rate(container_cpu_usage_seconds_total{%s}[5m])) / on (pod) max by (pod) '
+        '(kube_pod_container_resource_limits{%s,resource="cpu"}))' % (pods, pods))
+    assert queries["network_receive_bytes_per_second"] == (
+        "sum(max by (pod, interface) (rate(container_network_receive_bytes_total{%s}[5m])))" % SANDBOX)
+    assert queries["fraction_under_100ms"].startswith(
+        'sum(rate(api_inbound_request_duration_bucket{job="kas-fleet-manager-metrics",namespace="%s",'
+        'path!~".*federate$",code!~"5..",le=~"0\\\\.1"}[5m])) / sum(rate(api_inbound_request_duration_count{' % NS)
+    assert queries["kafka_delete_success_ratio"].endswith('operation="delete"}[5m]))')
+    assert all(s.title for s in plan) and not [s for s in plan if "[1h]" in s.promql]
+    only = slo.series_plan(config(series=True, include=["requests", "burn_rates"], thresholds={"availability": None}),
+                           {"windows": {}})
+    assert [(s.name, s.threshold) for s in only] == [("error_ratio_router", None), ("error_ratio", None)]
+
+
+def matrix(*series):
+    return {"status": "success", "data": {"resultType": "matrix", "result": [
+        {"metric": labels, "values": values} for labels, values in series]}}
+
+
+def test_series_points_breached_spans_and_incident_window():
+    plan = [slo.Series("fraction_under_1s", "t", "ratio", "q1", 0.99, "<"),
+            slo.Series("network_receive_errors_per_second", "t", "per_second", "q2", 0.0),
+            slo.Series("cpu_ratio_max", "t", "ratio", "q3", 0.8),
+            slo.Series("restarts", "t", "count", "q4", 0.0),
+            slo.Series("error_ratio", "t", "ratio", "q5", 0.05),
+            slo.Series("memory_ratio_max", "t", "ratio", "q6", None)]
+    outcomes = {
+        "q1": slo.parse_response(matrix(({}, [[100, "0.998"], [130, "0.9"], [160, "NaN"], [190, "0.5"],
+                                              [220, "0.95"]])), "matrix"),
+        "q2": slo.parse_response(matrix(({}, [[100, "0"], [130, "0"], [160, "2.5"], [190, "+Inf"]])), "matrix"),
+        "q3": slo.parse_response(matrix(({"pod": "a"}, [[100, "1"]]), ({"pod": "b"}, [[100, "1"]])), "matrix"),
+        "q4": slo.parse_response(matrix(), "matrix"),
+        "q5": slo.parse_response({"status": "error", "errorType": "timeout", "error": "query timed out"}, "matrix"),
+        "q6": slo.parse_response(matrix(({}, [[100.5, "0.3"]])), "matrix"),
+    }
+    charts, incident = slo.series_of(plan, outcomes)
+    under = charts["fraction_under_1s"]
+    assert under["points"] == [[100, 0.998], [130, 0.9], [160, None], [190, 0.5], [220, 0.95]]
+    assert under["breached"] == [[130, 130], [190, 220]]  # an undefined point ends a span
+    assert (under["title"], under["unit"], under["threshold"], under["comparison"], under["query"]) == (
+        "t", "ratio", 0.99, "<", "q1")
+    assert under["reason"] is None
+    assert charts["network_receive_errors_per_second"]["breached"] == [[160, 160]]
+    assert charts["cpu_ratio_max"]["points"] == [] and charts["cpu_ratio_max"]["reason"] == (
+        "2 series where one was expected")
+    assert charts["restarts"]["reason"] == "no series matched"
+    assert charts["error_ratio"]["reason"] == "timeout: query timed out"
+    assert charts["memory_ratio_max"]["points"] == [[100.5, 0.3]] and charts["memory_ratio_max"]["breached"] == []
+    assert incident == {"start": 130, "end": 220, "figures": ["fraction_under_1s",
+                                                              "network_receive_errors_per_second"]}
+    assert slo.series_of(plan[5:], outcomes) == ({"memory_ratio_max": charts["memory_ratio_max"]}, None)
+    assert slo.parse_response(matrix(({}, [[1, "1"]]))).status == "error"  # an instant query must not get a matrix
+    assert slo.parse_response(vector(({}, "1")), "matrix").reason == "vector result where a matrix was expected"
+
+
+def test_series_are_not_asked_when_prometheus_is_unreachable(capsys):
+    url = "http://127.0.0.1:%d" % free_port()
+    result, _out = run_module(m, {"url": url, "namespace": NS, "fail_on_unreachable": False, "series": True}, capsys)
+    assert result["series"] == {} and result["incident_window"] is None
+    assert result["series_range"]["step"] == 30 and result["series_range"]["lookback"] == "5m"
+    assert result["http_requests"] == 1
 
 
 # -- HTTP behaviour against a real (tiny) server: what the lab Prometheus cannot do -----------------------------------
