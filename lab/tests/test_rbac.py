@@ -2,6 +2,7 @@
 kubectl, a token issued for their ServiceAccount with ``kubectl create token``, and that token's requests and
 access reviews decided by the bound Roles - kubectl auth can-i, the Python client's SelfSubjectAccessReview and
 the real requests all agree. The admin and runbook tokens keep their behaviour."""
+import glob
 import json
 import os
 
@@ -20,7 +21,7 @@ USER = "system:serviceaccount:%s:%s" % (NS, SA)
 SECRET = "kas-fleet-manager-rds"
 SCENARIO = {"name": "kube_rbac", "namespace": NS, "access": {"denied": ["secrets"]}}
 
-# (verb, resource, subresource, name, allowed with recommend.yml, allowed with recommend.yml + apply.yml)
+# (verb, resource, subresource, name, allowed with recommend/, allowed with recommend/ and apply/)
 CASES = [
     ("get", "deployments", "", "", True, True),
     ("list", "pods", "", "", True, True),
@@ -44,11 +45,14 @@ GROUPS = {"deployments": "apps", "replicasets": "apps"}
 
 
 def manifest(*names):
-    """The shipped manifests, the namespace placeholder replaced as the README says (sed)."""
+    """The shipped manifests (a folder: its *.yml, as the shell expands them), the namespace placeholder replaced
+    as the README says (sed)."""
     text = ""
     for name in names:
-        with open(os.path.join(MANIFESTS, name)) as handle:
-            text += handle.read()
+        path = os.path.join(MANIFESTS, name)
+        for file_name in sorted(glob.glob(os.path.join(path, "*.yml"))) if os.path.isdir(path) else [path]:
+            with open(file_name) as handle:
+                text += handle.read()
     return text.replace("KAS_FLEET_NAMESPACE", NS)
 
 
@@ -80,11 +84,12 @@ def issue_token(lab, *args):
 
 @pytest.fixture(scope="module")
 def sa_kubeconfig(lab, tmp_path_factory):
-    """The ServiceAccount with recommend.yml bound, and a kubeconfig holding a token issued for it."""
-    out = apply(lab, "serviceaccount.yml", "recommend.yml")
-    assert out.splitlines() == ["serviceaccount/%s created" % SA,
-                                "role.rbac.authorization.k8s.io/kas-fleet-runbook-recommend created",
-                                "rolebinding.rbac.authorization.k8s.io/kas-fleet-runbook-recommend created"]
+    """The ServiceAccount with the read-only Role bound (recommend/), and a kubeconfig holding a token issued
+    for it."""
+    out = apply(lab, "recommend")
+    assert out.splitlines() == ["role.rbac.authorization.k8s.io/kas-fleet-runbook-recommend created",
+                                "rolebinding.rbac.authorization.k8s.io/kas-fleet-runbook-recommend created",
+                                "serviceaccount/%s created" % SA]
     path = str(tmp_path_factory.mktemp("sa") / "kubeconfig")
     return token_kubeconfig(lab.kubeconfig, issue_token(lab), path, namespace=NS)
 
@@ -143,8 +148,8 @@ def test_read_only_role_real_requests(lab, sa_kubeconfig):
     assert len(pods) == 3
     log = v1.read_namespaced_pod_log(pods[0].metadata.name, NS, container="service", tail_lines=3)
     assert len(log.splitlines()) == 3
-    assert sorted(v1.read_namespaced_secret(SECRET, NS).data) == ["db.ca_cert", "db.host", "db.name",
-                                                                   "db.password", "db.port", "db.user"]
+    keys = sorted(v1.read_namespaced_secret(SECRET, NS).data)
+    assert keys == ["db.ca_cert", "db.host", "db.name", "db.password", "db.port", "db.user"]
     assert apps.read_namespaced_deployment("kas-fleet-manager", NS).spec.replicas == 3
     assert v1.list_namespaced_event(NS).items
 
@@ -189,7 +194,7 @@ def test_read_only_role_real_requests(lab, sa_kubeconfig):
 
 # -- the apply Role on top --------------------------------------------------------------------------------------
 def test_apply_role_allows_patch_and_scale(lab, sa_kubeconfig):
-    out = apply(lab, "apply.yml")
+    out = apply(lab, "apply")
     assert "role.rbac.authorization.k8s.io/kas-fleet-runbook-apply created" in out
     try:
         check_cases(lab, sa_kubeconfig, 5)
@@ -205,7 +210,7 @@ def test_apply_role_allows_patch_and_scale(lab, sa_kubeconfig):
         assert apps.patch_namespaced_deployment_scale("kas-fleet-manager", NS,
                                                       {"spec": {"replicas": 3}}).spec.replicas == 3
     finally:
-        out = apply(lab, "apply.yml", action="delete")
+        out = apply(lab, "apply", action="delete")
         assert "rolebinding.rbac.authorization.k8s.io \"kas-fleet-runbook-apply\" deleted" in out
     # Taken away again: back to read-only.
     assert can_i(lab, sa_kubeconfig, "patch", "deployments", "", "") is False
@@ -295,7 +300,7 @@ def test_token_ends_with_its_serviceaccount(lab, sa_kubeconfig, tmp_path):
     out = lab.kubectl("get", "pods", kubeconfig=path)
     assert out.returncode == 1 and "You must be logged in to the server (Unauthorized)" in out.stderr
     # Recreated: the old tokens stay dead (bound to the deleted ServiceAccount), a new one works.
-    apply(lab, "serviceaccount.yml")
+    apply(lab, "recommend/serviceaccount.yml")
     assert lab.kubectl("get", "pods", kubeconfig=path).returncode == 1
     token_kubeconfig(lab.kubeconfig, issue_token(lab), path, namespace=NS)
     assert lab.kubectl("get", "pods", kubeconfig=path).returncode == 0
