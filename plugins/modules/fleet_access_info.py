@@ -36,8 +36,8 @@ options:
         (rollout restart and scale) - C(get deployments), C(list pods), C(get pods/log), C(list events),
         C(get secrets) about the O(secret) secret by name (any secret when O(secret) is empty),
         C(patch deployments) and C(patch deployments/scale).
-      - The collection's Roles in C(roles/kas_fleet/files/rbac/) grant exactly these, the reads in C(recommend.yml)
-        and the two patches in C(apply.yml); with only the read-only Role bound the two patch checks are denied.
+      - The collection's Roles in C(roles/kas_fleet/files/rbac/) grant exactly these, the reads in C(recommend/)
+        and the two patches in C(apply/); with only the read-only Role bound the two patch checks are denied.
     type: list
     elements: dict
   secret:

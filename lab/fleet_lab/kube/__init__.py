@@ -11,7 +11,7 @@ as a cluster, serving the fleet manager's namespace as a scenario describes it.
 Tokens: ``admin`` may do everything; ``runbook`` everything but the scenario's ``access.denied``; a token that
 ``kubectl create token SA`` issues for a ServiceAccount may do what the Roles bound to it allow (``rbac``):
 
-    cd roles/kas_fleet/files/rbac && sed 's/KAS_FLEET_NAMESPACE/NS/g' serviceaccount.yml recommend.yml |
+    sed 's/KAS_FLEET_NAMESPACE/NS/g' roles/kas_fleet/files/rbac/recommend/*.yml |
         kubectl --context lab-admin apply --validate=false -f -
     kubectl --context lab-admin -n NS create token kas-fleet-runbook
 
