@@ -218,13 +218,17 @@ class Kube(object):
                                 query=query, stream=True)
         return _iter_lines(response, chunk_size, lambda exc: self.error(exc, what))
 
-    def can_i(self, namespace, verb, resource, group="", subresource=""):
-        """SelfSubjectAccessReview: (allowed, reason)."""
+    def can_i(self, namespace, verb, resource, group="", subresource="", name=""):
+        """SelfSubjectAccessReview: (allowed, reason). With ``name``, about that one object (a Role rule with
+        resourceNames allows a request for a named object only)."""
+        attributes = {"namespace": namespace, "verb": verb, "resource": resource, "group": group,
+                      "subresource": subresource}
+        if name:
+            attributes["name"] = name
         body = {
             "apiVersion": "authorization.k8s.io/v1",
             "kind": "SelfSubjectAccessReview",
-            "spec": {"resourceAttributes": {"namespace": namespace, "verb": verb, "resource": resource,
-                                            "group": group, "subresource": subresource}},
+            "spec": {"resourceAttributes": attributes},
         }
         review = self.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
                               "review access to %s %s" % (verb, resource), body=body)

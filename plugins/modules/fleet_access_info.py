@@ -31,18 +31,15 @@ options:
     description:
       - The permissions to check, each a dict with C(verb), C(resource), and optionally C(group), C(subresource)
         and C(name).
+      - With C(name), the review is about that one object, as a Role rule with C(resourceNames) grants it.
       - Defaults to what the runbook's sections need, reads for the evidence and the two writes of the remediation
-        (rollout restart and scale).
+        (rollout restart and scale) - C(get deployments), C(list pods), C(get pods/log), C(list events),
+        C(get secrets) about the O(secret) secret by name (any secret when O(secret) is empty),
+        C(patch deployments) and C(patch deployments/scale).
+      - The collection's Roles in C(roles/kas_fleet/files/rbac/) grant exactly these, the reads in C(recommend/)
+        and the two patches in C(apply/); with only the read-only Role bound the two patch checks are denied.
     type: list
     elements: dict
-    default:
-      - {verb: get, resource: deployments, group: apps}
-      - {verb: list, resource: pods}
-      - {verb: get, resource: pods, subresource: log}
-      - {verb: list, resource: events}
-      - {verb: get, resource: secrets}
-      - {verb: patch, resource: deployments, group: apps}
-      - {verb: patch, resource: deployments, group: apps, subresource: scale}
   secret:
     description:
       - A secret whose readability is checked by reading it (its values are never returned), as the runbook's
@@ -136,10 +133,20 @@ DEFAULT_PERMISSIONS = [
     {"verb": "list", "resource": "pods"},
     {"verb": "get", "resource": "pods", "subresource": "log"},
     {"verb": "list", "resource": "events"},
-    {"verb": "get", "resource": "secrets"},
+    {"verb": "get", "resource": "secrets"},  # named after the secret option (default_permissions)
     {"verb": "patch", "resource": "deployments", "group": "apps"},
     {"verb": "patch", "resource": "deployments", "group": "apps", "subresource": "scale"},
 ]
+
+
+def default_permissions(secret):
+    """DEFAULT_PERMISSIONS with the secrets check about ``secret`` by name: the runbook needs that one secret, and a
+    Role granting it by resourceNames allows a review of it but not of secrets in general."""
+    perms = [dict(perm) for perm in DEFAULT_PERMISSIONS]
+    for perm in perms:
+        if perm["resource"] == "secrets" and secret:
+            perm["name"] = secret
+    return perms
 
 
 def permission_name(perm):
@@ -151,18 +158,21 @@ def review(module):
     params = module.params
     kube = Kube(params)
     namespace = params["namespace"]
-    for perm in params["permissions"]:
+    permissions = params["permissions"]
+    if permissions is None:
+        permissions = default_permissions(params["secret"])
+    for perm in permissions:
         if not perm.get("verb") or not perm.get("resource"):
             raise FleetError("each permission needs verb and resource, got %r" % (perm,))
 
     def check(perm):
         allowed, reason = kube.can_i(namespace, perm["verb"], perm["resource"], perm.get("group") or "",
-                                     perm.get("subresource") or "")
+                                     perm.get("subresource") or "", perm.get("name") or "")
         return {"permission": permission_name(perm), "allowed": allowed, "reason": reason}
 
     # The reviews are independent round trips: asked together, a run waits for about one of them, not seven.
     with ThreadPoolExecutor(max_workers=REVIEW_WORKERS) as pool:
-        checks = list(pool.map(check, params["permissions"]))
+        checks = list(pool.map(check, permissions))
     secret = {"name": params["secret"] or "", "readable": None, "reason": None}
     if params["secret"]:
         try:
@@ -182,7 +192,7 @@ def main():
     argument_spec = k8s_auth_spec()
     argument_spec.update(
         namespace=dict(type="str", required=True),
-        permissions=dict(type="list", elements="dict", default=DEFAULT_PERMISSIONS),
+        permissions=dict(type="list", elements="dict"),
         secret=dict(type="str", default="kas-fleet-manager-rds", no_log=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

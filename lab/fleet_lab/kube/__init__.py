@@ -8,10 +8,18 @@ as a cluster, serving the fleet manager's namespace as a scenario describes it.
     kube.write_kubeconfig(path)              # contexts "lab" (runbook token, current) and "lab-admin"
     kube.stop()
 
-Modules: ``server`` (HTTP, auth, discovery, CRUD, watch, logs, scale, SSAR), ``store`` (objects and
-resourceVersions), ``controller`` (scenario loading; rollouts, scaling, pod lifecycle), ``objects`` (object
-builders), ``logs`` (lazy deterministic pod logs), ``tables`` (kubectl's server-side printing),
-``selectors``, ``patch``, ``tls`` and ``testing`` (helpers for lab/tests/test_kube_*.py).
+Tokens: ``admin`` may do everything; ``runbook`` everything but the scenario's ``access.denied``; a token that
+``kubectl create token SA`` issues for a ServiceAccount may do what the Roles bound to it allow (``rbac``):
+
+    sed 's/KAS_FLEET_NAMESPACE/NS/g' roles/kas_fleet/files/rbac/recommend/*.yml |
+        kubectl --context lab-admin apply --validate=false -f -
+    kubectl --context lab-admin -n NS create token kas-fleet-runbook
+
+Modules: ``server`` (HTTP, auth, discovery, CRUD, watch, logs, scale, SSAR), ``rbac`` (ServiceAccount tokens
+and Role/RoleBinding decisions), ``store`` (objects and resourceVersions), ``controller`` (scenario loading;
+rollouts, scaling, pod lifecycle), ``objects`` (object builders), ``logs`` (lazy deterministic pod logs),
+``tables`` (kubectl's server-side printing), ``selectors``, ``patch``, ``tls`` and ``testing`` (helpers for
+lab/tests/test_kube_*.py).
 
 Where the lab knowingly differs from a real cluster:
 
@@ -28,13 +36,16 @@ Where the lab knowingly differs from a real cluster:
 * No ``/openapi``: ``kubectl create/apply`` need ``--validate=false``. No SelfSubjectRulesReview
   (``kubectl auth can-i --list``), no metrics API, no coordination leases.
 * Scenario events about Nodes live in the scenario namespace (a real cluster keeps them in ``default``).
+* RBAC covers ServiceAccount tokens only, with Roles and RoleBindings (no ClusterRoles); loading a scenario
+  removes the ServiceAccounts, Roles and RoleBindings with every other object, and their tokens stop working
+  (see ``rbac`` for the rest).
 """
 import os
 import threading
 
 import yaml
 
-from fleet_lab.kube import tls
+from fleet_lab.kube import rbac, tls
 from fleet_lab.kube.controller import Cluster
 from fleet_lab.kube.server import Auth, KubeHTTPServer
 
@@ -49,7 +60,7 @@ class KubeLab(object):
         self.host = "127.0.0.1"
         self.port = port
         self.cluster = Cluster(on_rollout_complete=on_rollout_complete)
-        self.auth = Auth()
+        self.auth = Auth(rbac.RBAC(self.cluster))
         self.namespace = "default"
         self.server = None
         self._thread = None

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
 
-from fleet_lab.kube import objects, patch as patch_mod, selectors, tables
+from fleet_lab.kube import objects, patch as patch_mod, rbac, selectors, tables
 from fleet_lab.kube.objects import SECOND, ts
 from fleet_lab.kube.store import BY_NAME, GROUPS, lookup
 
@@ -93,11 +93,13 @@ def _int(q, key, minimum=None):
 
 class Auth(object):
     """Bearer tokens and what each may do: admin may do everything; the runbook's token is denied the
-    resources listed in the scenario's ``access.denied`` (every verb)."""
+    resources listed in the scenario's ``access.denied`` (every verb). Tokens issued to ServiceAccounts
+    (``kubectl create token``) may do what the Roles bound to them allow (``rbac``, kube/rbac.py)."""
 
-    def __init__(self):
+    def __init__(self, service_accounts=None):
         self.tokens = {"admin": secrets_mod.token_urlsafe(32), "runbook": secrets_mod.token_urlsafe(32)}
         self.denied = set()
+        self.rbac = service_accounts
 
     def user(self, header):
         if not header or not header.lower().startswith("bearer "):
@@ -106,11 +108,20 @@ class Auth(object):
         for role, value in self.tokens.items():
             if secrets_mod.compare_digest(token, value):
                 return role
-        return False
+        return (self.rbac.user(token) if self.rbac else None) or False
 
     @staticmethod
     def username(role):
+        if isinstance(role, rbac.ServiceAccountUser):
+            return role.username
         return ADMIN_USER if role == "admin" else RUNBOOK_USER
+
+    def decide(self, role, verb, group, resource, subresource, ns, name):
+        """(allowed, reason) of a request or a SelfSubjectAccessReview's resourceAttributes."""
+        if isinstance(role, rbac.ServiceAccountUser):
+            return self.rbac.authorize(role, verb, group, resource, subresource, ns, name)
+        allowed = self.allowed(role, verb, "%s/%s" % (resource, subresource) if subresource else resource)
+        return allowed, self.reason(role, allowed, ns)
 
     def allowed(self, role, verb, resource):
         if role == "admin":
@@ -364,6 +375,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._ssar(body)
         self._authorize(verb, resource, sub, ns, name)
         cluster = srv.cluster
+        if sub == "token":
+            return self._token_request(ns, name, body)
         if sub == "log":
             return self._pod_log(ns, name)
         if sub == "scale":
@@ -390,7 +403,7 @@ class Handler(BaseHTTPRequestHandler):
     def _authorize(self, verb, resource, sub, ns, name):
         auth = self.server.auth
         full = "%s/%s" % (resource.name, sub) if sub else resource.name
-        if auth.allowed(self.role, verb, full):
+        if auth.decide(self.role, verb, resource.group, resource.name, sub, ns, name)[0]:
             return
         user = auth.username(self.role)
         subject = '%s "%s"' % (resource.qualified, name) if name else resource.qualified
@@ -672,6 +685,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _validate(self, resource, obj, old):
         name = obj["metadata"].get("name", "")
+        refused = rbac.validate(resource.name, obj, old)
+        if refused:
+            raise ApiError(422, "Invalid", *refused)
         if resource.name == "deployments":
             spec = obj.get("spec") or {}
             replicas = spec.get("replicas", 1)
@@ -960,20 +976,31 @@ class Handler(BaseHTTPRequestHandler):
         attrs = spec.get("resourceAttributes")
         auth = self.server.auth
         if attrs:
-            resource = attrs.get("resource", "")
-            if attrs.get("subresource"):
-                resource += "/" + attrs["subresource"]
-            allowed = auth.allowed(self.role, attrs.get("verb", ""), resource)
-            ns = attrs.get("namespace")
+            allowed, reason = auth.decide(self.role, attrs.get("verb", ""), attrs.get("group", ""),
+                                          attrs.get("resource", ""), attrs.get("subresource", ""),
+                                          attrs.get("namespace"), attrs.get("name"))
         else:
             allowed = self.role == "admin" or bool(spec.get("nonResourceAttributes"))
-            ns = None
+            reason = "" if isinstance(self.role, rbac.ServiceAccountUser) else auth.reason(self.role, allowed, None)
         out = {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
                "metadata": {"creationTimestamp": None}, "spec": spec,
                "status": {"allowed": allowed}}
-        reason = auth.reason(self.role, allowed, ns)
         if reason:
             out["status"]["reason"] = reason
+        self._send_json(201, out)
+        return 201
+
+    def _token_request(self, ns, name, body):
+        """``kubectl create token NAME``: a token for the ServiceAccount, authorised by kube/rbac.py."""
+        store = self.server.cluster.store
+        with store.lock:
+            sa = store.get("serviceaccounts", ns, name)
+        if sa is None:
+            raise not_found(BY_NAME["serviceaccounts"], name)
+        try:
+            out = self.server.auth.rbac.token_request(sa, self._decode(body))
+        except ValueError as exc:
+            raise ApiError(422, "Invalid", 'TokenRequest.authentication.k8s.io "%s" is invalid: %s' % (name, exc))
         self._send_json(201, out)
         return 201
 

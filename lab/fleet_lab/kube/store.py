@@ -72,6 +72,12 @@ RESOURCES = [
              categories=["all"]),
     Resource("selfsubjectaccessreviews", "SelfSubjectAccessReview", group="authorization.k8s.io",
              namespaced=False, verbs=["create"]),
+    # RBAC for ServiceAccount tokens (kube/rbac.py): kubectl apply of a ServiceAccount, Role and RoleBinding,
+    # kubectl create token (the TokenRequest subresource).
+    Resource("serviceaccounts", "ServiceAccount", short=["sa"],
+             subresources=[("token", "TokenRequest", "authentication.k8s.io", "v1", ["create"])]),
+    Resource("roles", "Role", group="rbac.authorization.k8s.io"),
+    Resource("rolebindings", "RoleBinding", group="rbac.authorization.k8s.io"),
 ]
 BY_NAME = {r.name: r for r in RESOURCES}
 # group -> (version, [resources])

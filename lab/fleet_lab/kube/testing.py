@@ -20,6 +20,22 @@ NOW = datetime.datetime(2026, 11, 25, 12, 0, 0, tzinfo=datetime.timezone.utc)
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 
 
+def token_kubeconfig(lab_kubeconfig, token, path, namespace=None, user="token"):
+    """Write ``path`` (mode 0600): the cluster of ``lab_kubeconfig`` with one user, ``token`` (for example a
+    ServiceAccount's, from ``kubectl create token``), as its current context. Returns ``path``."""
+    with open(lab_kubeconfig) as handle:
+        config = yaml.safe_load(handle)
+    context = {"cluster": config["clusters"][0]["name"], "user": user}
+    if namespace:
+        context["namespace"] = namespace
+    config.update(users=[{"name": user, "user": {"token": token}}], contexts=[{"name": user, "context": context}])
+    config["current-context"] = user
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        yaml.safe_dump(config, handle, default_flow_style=False)
+    return path
+
+
 class Harness(object):
     """A KubeLab on a scenario, with the rollout callbacks it received."""
 
@@ -62,11 +78,12 @@ class Harness(object):
     def pod_names(self):
         return [p["name"] for p in self.scenario["pods"]]
 
-    def kubectl(self, *args, context=None, check=False, timeout=60, input=None):
-        cmd = [KUBECTL, "--kubeconfig", self.kubeconfig]
+    def kubectl(self, *args, context=None, check=False, timeout=60, input=None, kubeconfig=None):
+        kubeconfig = kubeconfig or self.kubeconfig
+        cmd = [KUBECTL, "--kubeconfig", kubeconfig]
         if context:
             cmd += ["--context", context]
-        env = dict(os.environ, KUBECONFIG=self.kubeconfig)
+        env = dict(os.environ, KUBECONFIG=kubeconfig)
         return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout, check=check,
                               env=env, input=input)
 
@@ -96,9 +113,9 @@ class Harness(object):
         except ValueError:
             return status, rheaders, text
 
-    def api_client(self, context="lab-admin"):
+    def api_client(self, context="lab-admin", kubeconfig=None):
         from kubernetes import config
-        return config.new_client_from_config(self.kubeconfig, context=context)
+        return config.new_client_from_config(kubeconfig or self.kubeconfig, context=context)
 
     def stop(self):
         self.kube.stop()
