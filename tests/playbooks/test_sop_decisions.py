@@ -34,9 +34,12 @@ def test_section_decides_as_the_runbook_says(fleet_lab, run_playbook, name):
     if expected.startswith("escalate_") and loaded["section"] != "none":
         assert [m["kind"] for m in received] == [TEAM_ROUTE[expected]], received
         escalation = run.report["escalations"][0]
-        assert escalation["sent"] is True
-        # One dedup key per environment, section and rule: the one the page carries and the report names.
-        key = "kas-fleet/%s/%s/%s" % (run.report["environment"], loaded["section"], run.report["decision"]["rule_id"])
+        assert escalation["sent"] is True and escalation["delivered"] is True
+        assert [a["outcome"] for a in escalation["attempts"]] == ["sent"]
+        # One dedup key per environment, team and rule: the one the page carries and the report names.
+        team = {"escalate_ocm": "ocm_support", "escalate_data_plane": "data_plane",
+                "escalate_control_plane": "control_plane"}[expected]
+        key = "kas-fleet/%s/%s/%s" % (run.report["environment"], team, run.report["decision"]["rule_id"])
         assert escalation["dedup_key"] == key
         body = received[0]["body"]
         if received[0]["kind"] == "pagerduty":

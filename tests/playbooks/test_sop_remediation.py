@@ -42,7 +42,7 @@ def test_restart_replaces_pods_and_clears_no_leader(fleet_lab, run_playbook):
     assert restart["cleared"] is True, run.report["recheck"]
     after = pods_of(fleet_lab)
     assert set(after).isdisjoint(before)
-    assert run.report["recheck"]["decision"] == "healthy"
+    assert run.report["recheck"]["cleared"] is True and run.report["recheck"]["plan"]["steps"] == []
     assert fleet_lab.sink_received() == []
     # Within the cooldown a second run does not restart again.
     second = run_playbook(fleet_lab, "sop_osd_provisioning_latency", extra=APPLY)
@@ -73,17 +73,19 @@ def test_circuit_breaker_stops_restarts_that_do_not_help(fleet_lab, run_playbook
     first = run_playbook(fleet_lab, "sop_osd_provisioning_latency", extra=extra)
     assert first.rc == 0, first.output[-3000:]
     assert first.report["actions"][0]["done"] is True and first.report["actions"][0]["cleared"] is False
-    assert first.decision == "escalate_control_plane"
+    # The plan: the restart (its first step), and Control Plane paged because it did not help.
+    assert first.report["plan"]["steps"] == ["restart_pods", "escalate_control_plane"]
+    assert first.report["plan"]["escalations"][0]["rule_id"] == "restart_did_not_help"
     second = run_playbook(fleet_lab, "sop_osd_provisioning_latency", extra=extra)
     assert second.report["actions"][0]["done"] is True
     pods = pods_of(fleet_lab)
     third = run_playbook(fleet_lab, "sop_osd_provisioning_latency", extra=extra)
     assert third.report["actions"][0]["done"] is False
     assert third.report["actions"][0]["skipped_reason"] == "circuit_open"
-    assert third.decision == "escalate_control_plane"
-    assert "circuit breaker" in third.report["decision"]["reason"]
+    assert third.report["plan"]["steps"] == ["restart_pods", "escalate_control_plane"]
+    assert "circuit breaker" in third.report["plan"]["escalations"][0]["reason"]
     assert pods_of(fleet_lab) == pods
-    # One incident for the environment/section/rule, however many runs.
+    # One incident for the environment/team/rule, however many runs.
     assert len([m for m in fleet_lab.sink_received() if m["kind"] == "pagerduty"]) == 1
 
 
