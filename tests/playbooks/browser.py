@@ -213,10 +213,13 @@ class ReportBrowser(object):
 
 def report_expectations(report):
     """The selectors a report's HTML must have, from its JSON: the decision banner, and each section's trace
-    with one row per rule the section applied."""
+    (and the re-check's, after a restart) with one row per rule the section applied."""
     expect = {"#decision[data-decision='%s']" % report["decision"]["decision"]: 1}
-    for section in report.get("sections") or []:
-        trace = "[data-trace='%s']" % section["section"]
+    traces = [("data-trace", section) for section in report.get("sections") or []]
+    if report.get("recheck"):
+        traces.append(("data-recheck", report["recheck"]))
+    for attribute, section in traces:
+        trace = "[%s='%s']" % (attribute, section["section"])
         expect[trace] = 1
         expect["%s [data-rule]" % trace] = len(section.get("trace") or [])
     return expect

@@ -102,7 +102,7 @@ def long_names():
 
 
 def long_texts():
-    """A very long rule and reason, a catch-all with many signs and long lists, an unbreakable token."""
+    """A very long rule and reason, a catch-all with many signs and long lists, an unbreakable token, a re-check."""
     report = base_report()
     report["sections"][0]["trace"][0]["rule"] = " ".join(["Error/exception related to Kafka, strimzi-operator,"] * 40)
     report["sections"][0]["trace"][0]["reason"] = "token=" + "A1b2C3d4" * 60
@@ -116,6 +116,9 @@ def long_texts():
                          "sentry": "no token"}
     report["failure"] = {"task": "Check the access the runbook requires", "msg": "forbidden " * 80}
     report["links"] = {"grafana": "https://grafana.example/d/" + "y" * 400}
+    # a restart that did not clear the symptom, and its re-check
+    report["actions"] = [{"action": "restart", "mode": "applied", "done": True, "cleared": False}]
+    report["recheck"] = copy.deepcopy(report["sections"][0])
     return report
 
 
