@@ -3,6 +3,7 @@ ansible-playbook from the collection copy that scripts/test.sh prepares (ANSIBLE
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -38,6 +39,14 @@ class Run(object):
     def decision(self):
         return self.report["decision"]["decision"]
 
+    def keep(self, name, directory=None):
+        """Copy the run's report files (JSON, Markdown, HTML) to tests/output/reports/<name>.*; the HTML copy's path."""
+        directory = directory or os.path.join(ROOT, "tests", "output", "reports")
+        os.makedirs(directory, exist_ok=True)
+        for kind, path in self.report["files"].items():
+            shutil.copyfile(path, os.path.join(directory, "%s.%s" % (name, "md" if kind == "markdown" else kind)))
+        return os.path.join(directory, name + ".html")
+
 
 @pytest.fixture
 def run_playbook(tmp_path):
@@ -55,3 +64,12 @@ def run_playbook(tmp_path):
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
         return Run(proc, str(report_dir))
     return run
+
+
+@pytest.fixture(scope="session")
+def report_browser():
+    """Headless Chromium (Debian's) for looking at HTML reports: tests/playbooks/browser.py."""
+    from browser import ReportBrowser
+    browser = ReportBrowser()
+    yield browser
+    browser.close()

@@ -1,11 +1,13 @@
 """Every shipped scenario through the playbook of its runbook section, in recommend mode: the decision is the
 scenario's expected one, the escalation reaches the right team once per incident, and nothing changes."""
 import json
+import re
 
 import pytest
 
 from fleet_lab import scenario as scenarios
 
+from browser import report_expectations
 from conftest import SECTION_PLAYBOOK
 
 CASES = list(scenarios.available())
@@ -19,7 +21,7 @@ def pods_of(lab):
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_section_decides_as_the_runbook_says(fleet_lab, run_playbook, name):
+def test_section_decides_as_the_runbook_says(fleet_lab, run_playbook, report_browser, name):
     loaded = fleet_lab.switch(name)
     fleet_lab.sink_clear()
     before = pods_of(fleet_lab)
@@ -54,3 +56,10 @@ def test_section_decides_as_the_runbook_says(fleet_lab, run_playbook, name):
         assert received == []
     for path in run.report_files:
         assert fleet_lab.info["sentry"]["token"] not in open(path).read()
+    # Every rule's evidence reads as text: no Python or JSON rendering of a list or a mapping.
+    for section in run.report["sections"]:
+        for rule in section["trace"]:
+            assert not re.search(r"\[\]|\[\{|\{['\"]", rule["reason"]), (rule["id"], rule["reason"])
+    # The HTML report as a person sees it, in a real browser (screenshots in tests/output/reports).
+    seen = report_browser.check(run.keep(name), name, report_expectations(run.report))
+    assert seen.problems == [], "\n".join(seen.problems)
