@@ -10,6 +10,8 @@ import os
 
 import yaml
 
+from fleet_lab import faults as faults_mod
+
 SCENARIO_DIR = os.path.join(os.path.dirname(__file__), "scenarios")
 
 SECTIONS = (
@@ -79,6 +81,8 @@ DEFAULTS = {
     "access": {"denied": []},
     # What the lab does when the runbook acts: does a rollout restart (or a scale-up) clear the symptom?
     "remediation": {"restart_clears": True, "scale_clears": True},
+    # Faults in force from the moment the scenario loads (fleet_lab.faults: component, kind, bounds ...).
+    "faults": [],
 }
 
 POD_DEFAULTS = {
@@ -165,6 +169,16 @@ def _validate(s):
             raise ScenarioError("access.denied %r is not one of %s" % (denied, ", ".join(ACCESS_RESOURCES)))
     if s["pods"] is not None and not isinstance(s["pods"], list):
         raise ScenarioError("pods: expected a list")
+    s["faults"] = [] if s["faults"] is None else s["faults"]
+    if not isinstance(s["faults"], list):
+        raise ScenarioError("faults: expected a list of faults")
+    checked = []
+    for i, fault in enumerate(s["faults"]):
+        try:
+            checked.append(faults_mod.normalize(fault))
+        except faults_mod.FaultError as exc:
+            raise ScenarioError("faults[%d]: %s" % (i, exc))
+    s["faults"] = checked
 
 
 def _derive(s):
