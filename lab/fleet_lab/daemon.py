@@ -50,7 +50,8 @@ class Daemon(object):
         db = self.info["db"]
         self.db_proxy = TcpProxy("db", (db["host"], db["port"]), self.faults)
         prom = self.info.get("prometheus") or {}
-        self.prometheus_proxy = HttpProxy("prometheus", prom["url"], self.faults) if prom.get("url") else None
+        self.prometheus_proxy = HttpProxy("prometheus", prom["url"], self.faults, resolve=self._prometheus_url) \
+            if prom.get("url") else None
         self.admin = ThreadingHTTPServer(("127.0.0.1", 0), _admin_handler(self))
         self.admin.daemon_threads = True
 
@@ -76,6 +77,11 @@ class Daemon(object):
             self.sentry.load_scenario(self.scenario, self.now)
             self.faults.replace(self.scenario["faults"])
             self.kube.write_kubeconfig(os.path.join(self.state_dir, "kubeconfig"))
+
+    def _prometheus_url(self):
+        """Where Prometheus listens now (``fleet-lab scenario`` restarts it, on another port if its own was taken)."""
+        from fleet_lab import prometheus
+        return (state.read_json(prometheus._paths(self.state_dir)["info"]) or {}).get("url")
 
     def on_rollout_complete(self, kind, info):
         """A restart or scale finished on the lab API: let the database see what a restarted worker does."""

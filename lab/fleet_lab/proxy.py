@@ -134,12 +134,27 @@ def _pump(src, dst):
 
 
 class HttpProxy(LoopbackService):
-    """Forwards every request to ``upstream_url`` (http://host:port); faults of component ``name`` act first."""
+    """Forwards every request to ``upstream_url`` (http://host:port); faults of component ``name`` act first.
+    ``resolve()``, if given, returns the upstream's current URL: asked again when the upstream refuses (a
+    restarted Prometheus that had to take another port)."""
 
-    def __init__(self, name, upstream_url, faults, host="127.0.0.1", port=0):
-        split = urllib.parse.urlsplit(upstream_url)
-        self.upstream = (split.hostname, split.port)
+    def __init__(self, name, upstream_url, faults, host="127.0.0.1", port=0, resolve=None):
+        self.upstream = _host_port(upstream_url)
+        self.resolve = resolve
         LoopbackService.__init__(self, name, _proxy_handler(self), host, port, faults=faults)
+
+    def refresh(self):
+        """Ask ``resolve()`` for the upstream again; True if it moved."""
+        url = self.resolve() if self.resolve else None
+        if not url or _host_port(url) == self.upstream:
+            return False
+        self.upstream = _host_port(url)
+        return True
+
+
+def _host_port(url):
+    split = urllib.parse.urlsplit(url)
+    return split.hostname, split.port
 
 
 def _proxy_handler(proxy):
@@ -175,7 +190,7 @@ def _proxy_handler(proxy):
                 except (OSError, http.client.HTTPException) as exc:
                     self.upstream_conn.close()
                     self.upstream_conn = None
-                    if attempt == 2 or isinstance(exc, ConnectionRefusedError):
+                    if attempt == 2 or isinstance(exc, ConnectionRefusedError) and not proxy.refresh():
                         data = json.dumps({"status": "error", "errorType": "unavailable",
                                            "error": "fleet-lab proxy: %s" % exc}).encode()
                         self.send_response(502)
