@@ -166,7 +166,8 @@ def describe(fault):
                                             "connections" if STAGES[kind] == "connect" or fault["component"] == "db"
                                             else "requests"))
     if fault.get("window") is not None:
-        bounds.append("%gs window" % fault["window"])
+        left = fault.get("window_left")
+        bounds.append("%gs window" % fault["window"] + (" (%.1fs left)" % left if left else ""))
     if not bounds:
         bounds.append("until cleared")
     state = "" if fault.get("active", True) else " [ended]"
