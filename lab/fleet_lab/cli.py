@@ -2,6 +2,14 @@
 
   fleet-lab up --scenario NAME_OR_PATH [--state-dir DIR] [--clusters N --kafkas N --log-kb N]
   fleet-lab status | scenarios | scenario NAME_OR_PATH | integration-config | down   [--state-dir DIR]
+  fleet-lab fault add COMPONENT KIND [--code N] [--retry-after S] [--seconds S] [--bytes N] [--path PREFIX]
+                      [--method M] [--count N] [--window S]
+  fleet-lab fault list [--json] | fault clear [COMPONENT]
+
+Faults (lab/SCENARIOS.md, "Faults"): COMPONENT is sink, kube, sentry, prometheus or db; KIND status, stall, hang,
+refuse or (kube) cut_log. Examples: make the Slack route answer 503 twice (``fault add sink status --code 503
+--path /slack/mk-sre --count 2``), the Kubernetes API refuse connections for 10 s (``fault add kube refuse
+--window 10``), a pod log stream stall after 4 KB (``fault add kube cut_log --bytes 4096 --seconds 60``).
 """
 import argparse
 import json
@@ -11,6 +19,7 @@ import time
 
 import yaml
 
+from fleet_lab import faults as faults_mod
 from fleet_lab import scenario as scenario_mod
 from fleet_lab.lab import Lab, LabError
 
@@ -48,10 +57,28 @@ def main(argv=None):
     sub.add_parser("integration-config", parents=[common], help="print the vars ansible-test passes to integration targets")
     sub.add_parser("inventory", parents=[common], help="print the path of the lab's Ansible inventory")
     sub.add_parser("down", parents=[common], help="stop exactly what up started")
+    fault = sub.add_parser("fault", parents=[common], help="make a component fail: add, list, clear")
+    fault_sub = fault.add_subparsers(dest="action", required=True)
+    add = fault_sub.add_parser("add", parents=[common], help="add a fault")
+    add.add_argument("component", choices=faults_mod.COMPONENTS)
+    add.add_argument("kind", choices=sorted(faults_mod.STAGES))
+    add.add_argument("--code", type=int, help="status: the HTTP status to answer (default 503)")
+    add.add_argument("--retry-after", type=int, help="status: send Retry-After with these seconds")
+    add.add_argument("--seconds", type=float, help="stall, hang: hold this long (default 300); cut_log: stall "
+                                                   "this long before the cut")
+    add.add_argument("--bytes", type=int, help="cut_log: bytes of the log sent before the cut (default 0)")
+    add.add_argument("--path", help="only requests whose path starts with this")
+    add.add_argument("--method", help="only requests with this method")
+    add.add_argument("--count", type=int, help="only the next N matching requests (connections)")
+    add.add_argument("--window", type=float, help="only for this many seconds from now")
+    listing = fault_sub.add_parser("list", parents=[common], help="every fault, ended ones too")
+    listing.add_argument("--json", action="store_true", help="as JSON")
+    clear = fault_sub.add_parser("clear", parents=[common], help="forget faults (all, or one component's)")
+    clear.add_argument("component", nargs="?", choices=faults_mod.COMPONENTS)
     args = parser.parse_args(argv)
     lab = Lab(args.state_dir)
     try:
-        if args.command in ("status", "scenario", "integration-config", "down") and not os.path.isfile(
+        if args.command in ("status", "scenario", "integration-config", "down", "fault") and not os.path.isfile(
                 os.path.join(lab.state_dir, "lab.json")):
             raise LabError("no lab in %s (start one with: fleet-lab up --state-dir %s)" % (lab.state_dir, lab.state_dir))
         if args.command == "up":
@@ -83,9 +110,31 @@ def main(argv=None):
         elif args.command == "down":
             lab.down()
             print("fleet-lab: down (%s)" % lab.state_dir)
+        elif args.command == "fault":
+            return _fault(lab, args)
     except (LabError, scenario_mod.ScenarioError, FileNotFoundError) as exc:
         print("fleet-lab: %s" % exc, file=sys.stderr)
         return 2
+    return 0
+
+
+def _fault(lab, args):
+    if args.action == "add":
+        options = {key: getattr(args, key) for key in ("code", "retry_after", "seconds", "bytes", "path", "method",
+                                                       "count", "window") if getattr(args, key) is not None}
+        added = lab.fault(args.component, args.kind, **options)
+        print("fleet-lab: fault %s" % faults_mod.describe(added))
+    elif args.action == "list":
+        listed = lab.faults()
+        if args.json:
+            print(json.dumps(listed, indent=2))
+        elif not listed:
+            print("fleet-lab: no faults")
+        for fault in listed if not args.json else []:
+            print(faults_mod.describe(fault))
+    else:
+        cleared = lab.clear_faults(args.component)
+        print("fleet-lab: %d fault(s) cleared" % cleared)
     return 0
 
 

@@ -1,9 +1,16 @@
-"""The lab's service process: the Kubernetes API, the Sentry stand-in, the paging/chat sink and a small admin
-endpoint, in one Python process started by ``fleet-lab up`` and stopped by ``fleet-lab down``.
+"""The lab's service process: the Kubernetes API, the Sentry stand-in, the paging/chat sink, the proxies in
+front of PostgreSQL and Prometheus, the fault registry and a small admin endpoint, in one Python process
+started by ``fleet-lab up`` and stopped by ``fleet-lab down``.
 
 PostgreSQL and Prometheus are separate processes (real servers); the CLI starts them before this one and
-passes their details in ``lab.json``. The admin endpoint (``POST /_lab/scenario``) lets ``fleet-lab scenario``
-switch the in-process components to another scenario without a restart.
+passes their details in ``lab.json``. Clients are given the proxies (``fleet_lab.proxy``) instead, so faults
+reach them: the ``kas-fleet-manager-rds`` secret this process serves names the database proxy, and
+``daemon.json`` reports both proxies for the inventory and ``env.sh``.
+
+Admin endpoint (loopback, never faulted): ``POST /_lab/scenario`` lets ``fleet-lab scenario`` switch the
+in-process components to another scenario without a restart (the scenario's ``faults`` replace every fault);
+``GET /_lab/faults`` lists the faults, ``POST /_lab/faults`` adds one (201 with it; 400 with the reason),
+``DELETE /_lab/faults[?component=C]`` clears them (``fleet_lab.faults``).
 """
 import argparse
 import datetime
@@ -13,10 +20,12 @@ import os
 import signal
 import sys
 import threading
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from fleet_lab import scenario as scenario_mod
 from fleet_lab import state
+from fleet_lab.faults import FaultError, Faults
 
 LOG = logging.getLogger("fleet_lab.daemon")
 
@@ -24,6 +33,7 @@ LOG = logging.getLogger("fleet_lab.daemon")
 class Daemon(object):
     def __init__(self, state_dir):
         from fleet_lab.kube import KubeLab
+        from fleet_lab.proxy import HttpProxy, TcpProxy
         from fleet_lab.sentry import SentryServer
         from fleet_lab.sink import SinkServer
 
@@ -32,10 +42,16 @@ class Daemon(object):
         self.scenario = None
         self.now = None
         self.lock = threading.Lock()
-        self.kube = KubeLab(state_dir, on_rollout_complete=self.on_rollout_complete)
+        self.faults = Faults()
+        self.kube = KubeLab(state_dir, on_rollout_complete=self.on_rollout_complete, faults=self.faults)
         self.sentry = SentryServer(token=self.info["sentry"]["token"], org=self.info["sentry"]["org"],
-                                   project=self.info["sentry"]["project"])
-        self.sink = SinkServer()
+                                   project=self.info["sentry"]["project"], faults=self.faults)
+        self.sink = SinkServer(faults=self.faults)
+        db = self.info["db"]
+        self.db_proxy = TcpProxy("db", (db["host"], db["port"]), self.faults)
+        prom = self.info.get("prometheus") or {}
+        self.prometheus_proxy = HttpProxy("prometheus", prom["url"], self.faults, resolve=self._prometheus_url) \
+            if prom.get("url") else None
         self.admin = ThreadingHTTPServer(("127.0.0.1", 0), _admin_handler(self))
         self.admin.daemon_threads = True
 
@@ -43,6 +59,9 @@ class Daemon(object):
         self.kube.start()
         self.sentry.start()
         self.sink.start()
+        self.db_proxy.start()
+        if self.prometheus_proxy:
+            self.prometheus_proxy.start()
         threading.Thread(target=self.admin.serve_forever, name="admin", daemon=True).start()
         self.load(self.info["scenario"]["path"], self.info["scenario"].get("volume"), self.info["now"])
 
@@ -51,11 +70,18 @@ class Daemon(object):
             self.scenario = scenario_mod.load(path, volume=volume)
             self.now = datetime.datetime.fromisoformat(now_iso)
             db = self.info["db"]
-            self.kube.load_scenario(self.scenario, {"host": db["host"], "port": db["port"], "name": db["dbname"],
+            host, port = self.db_proxy.address
+            self.kube.load_scenario(self.scenario, {"host": host, "port": port, "name": db["dbname"],
                                                     "user": db["app"]["user"], "password": db["app"]["password"]},
                                     self.now)
             self.sentry.load_scenario(self.scenario, self.now)
+            self.faults.replace(self.scenario["faults"])
             self.kube.write_kubeconfig(os.path.join(self.state_dir, "kubeconfig"))
+
+    def _prometheus_url(self):
+        """Where Prometheus listens now (``fleet-lab scenario`` restarts it, on another port if its own was taken)."""
+        from fleet_lab import prometheus
+        return (state.read_json(prometheus._paths(self.state_dir)["info"]) or {}).get("url")
 
     def on_rollout_complete(self, kind, info):
         """A restart or scale finished on the lab API: let the database see what a restarted worker does."""
@@ -75,11 +101,16 @@ class Daemon(object):
             "kube": {"url": self.kube.url, "tokens": self.kube.tokens},
             "sentry_url": self.sentry.url,
             "sink_url": self.sink.url,
+            "db_proxy": dict(zip(("host", "port"), self.db_proxy.address)),
+            "prometheus_url": self.prometheus_proxy.url if self.prometheus_proxy else None,
             "admin_url": "http://127.0.0.1:%d" % self.admin.server_address[1],
         }
 
     def stop(self):
-        for component in (self.kube, self.sentry, self.sink):
+        self.faults.clear()  # releases held requests
+        for component in (self.kube, self.sentry, self.sink, self.db_proxy, self.prometheus_proxy):
+            if component is None:
+                continue
             try:
                 component.stop()
             except Exception:
@@ -103,12 +134,29 @@ def _admin_handler(daemon):
         def do_GET(self):
             if self.path == "/_lab/health":
                 return self._reply(200, {"scenario": daemon.scenario["name"] if daemon.scenario else None})
+            if self.path == "/_lab/faults":
+                return self._reply(200, daemon.faults.list())
             return self._reply(404, {"error": "not found"})
 
-        def do_POST(self):
-            if self.path != "/_lab/scenario":
+        def do_DELETE(self):
+            url = urllib.parse.urlsplit(self.path)
+            if url.path != "/_lab/faults":
                 return self._reply(404, {"error": "not found"})
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            component = urllib.parse.parse_qs(url.query).get("component", [None])[-1]
+            return self._reply(200, {"cleared": daemon.faults.clear(component)})
+
+        def do_POST(self):
+            if self.path not in ("/_lab/scenario", "/_lab/faults"):
+                return self._reply(404, {"error": "not found"})
+            try:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            except ValueError as exc:
+                return self._reply(400, {"error": "expected a JSON body: %s" % exc})
+            if self.path == "/_lab/faults":
+                try:
+                    return self._reply(201, daemon.faults.add(body))
+                except FaultError as exc:
+                    return self._reply(400, {"error": str(exc)})
             try:
                 daemon.load(body["path"], body.get("volume"), body["now"])
             except scenario_mod.ScenarioError as exc:

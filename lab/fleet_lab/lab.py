@@ -2,8 +2,20 @@
 both use this class, so they start and stop exactly the same things.
 
 Order of ``up``: PostgreSQL (a real server, needed for the secret the API serves), Prometheus (backfilled),
-then the service daemon (Kubernetes API, Sentry, sink), then the database seed. One ``now`` is chosen per
-scenario load and shared by every component, so pod logs, database idle times and metrics agree.
+then the service daemon (Kubernetes API, Sentry, sink, the proxies in front of PostgreSQL and Prometheus),
+then the database seed. One ``now`` is chosen per scenario load and shared by every component, so pod logs,
+database idle times and metrics agree.
+
+What clients are given (the inventory, ``integration-config``, ``env.sh`` and ``pgpass``, the database secret)
+names the daemon's proxies, so faults reach them; ``lab.json``'s ``db`` and ``prometheus`` stay the real
+servers (the lab seeds and renews leases directly). Faults for tests::
+
+    lab.fault("sink", "status", code=503, path="/slack/mk-sre", count=2)   # -> the fault, with its id
+    lab.fault("kube", "cut_log", bytes=4096, seconds=30)
+    lab.fault("db", "refuse", window=10)
+    lab.faults()                  # every fault (ended ones too: active false), with hits and what is left
+    lab.clear_faults()            # or clear_faults("sink"); releases held requests
+    lab.sink_attempts()           # every request the sink received, accepted or answered by a fault
 """
 import datetime
 import json
@@ -14,6 +26,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 
 import yaml
@@ -200,24 +214,64 @@ class Lab(object):
             "namespace": info["namespace"],
             "components": components,
             "kubernetes": info.get("daemon", {}).get("kube", {}).get("url"),
-            "postgres": "%s:%s" % (info["db"]["host"], info["db"]["port"]) if info.get("db") else None,
-            "prometheus": info.get("prometheus", {}).get("url") or "unavailable: %s" % info.get(
-                "prometheus", {}).get("reason"),
+            "postgres": "%s:%s (server %s:%s)" % (self.db_address(info) + (info["db"]["host"], info["db"]["port"]))
+            if info.get("db") else None,
+            "prometheus": "%s (server %s)" % (self.prometheus_url(info), info["prometheus"]["url"])
+            if info.get("prometheus", {}).get("url") else "unavailable: %s" % info.get("prometheus", {}).get("reason"),
             "sentry": info.get("daemon", {}).get("sentry_url"),
             "sink": info.get("daemon", {}).get("sink_url"),
         }
 
+    # -- what clients are given: the daemon's proxies --------------------------------------------------
+    def db_address(self, info=None):
+        """(host, port) clients connect to: the database proxy (the server itself for a lab without one)."""
+        info = info or self.info
+        proxy = info.get("daemon", {}).get("db_proxy")
+        return (proxy["host"], proxy["port"]) if proxy else (info["db"]["host"], info["db"]["port"])
+
+    def prometheus_url(self, info=None):
+        """Prometheus' URL for clients (the proxy), or "" when the lab runs without Prometheus."""
+        info = info or self.info
+        if not info.get("prometheus", {}).get("url"):
+            return ""
+        return info.get("daemon", {}).get("prometheus_url") or info["prometheus"]["url"]
+
+    # -- faults (fleet_lab.faults) -----------------------------------------------------------------------
+    def fault(self, component, kind, **options):
+        """Add a fault; returns it (with ``id``). Options: code, retry_after, seconds, bytes, path, method, count,
+        window. A fault the lab refuses raises LabError with the reason."""
+        return self._admin("/_lab/faults", dict(options, component=component, kind=kind))
+
+    def faults(self):
+        return self._admin("/_lab/faults")
+
+    def clear_faults(self, component=None):
+        """Forget every fault (or one component's) and release what they hold; returns how many."""
+        query = "?" + urllib.parse.urlencode({"component": component}) if component else ""
+        return self._admin("/_lab/faults" + query, method="DELETE")["cleared"]
+
     # -- helpers for tests ------------------------------------------------------------------------
-    def _admin(self, path, body=None):
+    def _admin(self, path, body=None, method=None):
         url = self.info["daemon"]["admin_url"] + path
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"},
-                                     method="POST" if data is not None else "GET")
+                                     method=method or ("POST" if data is not None else "GET"))
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 return json.load(resp)
         except urllib.error.HTTPError as exc:
-            raise LabError("lab daemon: %s" % exc.read().decode(errors="replace"))
+            text = exc.read().decode(errors="replace")
+            try:
+                text = json.loads(text)["error"]
+            except (ValueError, KeyError, TypeError):
+                pass
+            raise LabError("lab daemon: %s" % text)
+        except urllib.error.URLError as exc:
+            raise LabError("lab daemon at %s: %s (is the lab up?)" % (url.split("/_lab")[0], exc.reason))
+
+    def sink_attempts(self):
+        with urllib.request.urlopen(self.info["daemon"]["sink_url"] + "/_lab/attempts", timeout=10) as resp:
+            return json.load(resp)
 
     def sink_received(self):
         with urllib.request.urlopen(self.info["daemon"]["sink_url"] + "/_lab/received", timeout=10) as resp:
@@ -246,7 +300,7 @@ class Lab(object):
             "kas_fleet_deployment": "kas-fleet-manager",
             "kas_fleet_k8s_auth": {"kubeconfig": self.kubeconfig},
             "kas_fleet_db_secret": "kas-fleet-manager-rds",
-            "kas_fleet_prometheus_url": info.get("prometheus", {}).get("url") or "",
+            "kas_fleet_prometheus_url": self.prometheus_url(info),
             "kas_fleet_grafana_dashboard_url": GRAFANA_STAGE,
             "kas_fleet_sentry_url": daemon["sentry_url"],
             "kas_fleet_sentry_org": info["sentry"]["org"],
@@ -262,17 +316,18 @@ class Lab(object):
     def integration_vars(self):
         info = self.info
         db = info["db"]
+        db_host, db_port = self.db_address(info)
         return {
             "lab_state_dir": self.state_dir,
             "lab_kubeconfig": self.kubeconfig,
             "lab_kube_url": info["daemon"]["kube"]["url"],
             "lab_namespace": info["namespace"],
-            "lab_db_host": db["host"],
-            "lab_db_port": db["port"],
+            "lab_db_host": db_host,
+            "lab_db_port": db_port,
             "lab_db_name": db["dbname"],
             "lab_db_user": db["runbook"]["user"],
             "lab_db_password": db["runbook"]["password"],
-            "lab_prometheus_url": info.get("prometheus", {}).get("url") or "",
+            "lab_prometheus_url": self.prometheus_url(info),
             "lab_sentry_url": info["daemon"]["sentry_url"],
             "lab_sentry_token": info["sentry"]["token"],
             "lab_sink_url": info["daemon"]["sink_url"],
@@ -293,19 +348,20 @@ class Lab(object):
         os.chmod(self.inventory + ".tmp", 0o600)
         os.replace(self.inventory + ".tmp", self.inventory)
         db = info["db"]
+        db_host, db_port = self.db_address(info)
         env = [
             "# source this file to point kubectl, psql and the runbook at the lab (scenario %s)" % loaded["name"],
             "export KUBECONFIG=%s" % self.kubeconfig,
             "export K8S_AUTH_KUBECONFIG=%s" % self.kubeconfig,
             "export KAS_LAB_NAMESPACE=%s" % info["namespace"],
             "export KAS_LAB_INVENTORY=%s" % self.inventory,
-            "export PGHOST=%s PGPORT=%s PGDATABASE=%s PGUSER=%s" % (db["host"], db["port"], db["dbname"],
+            "export PGHOST=%s PGPORT=%s PGDATABASE=%s PGUSER=%s" % (db_host, db_port, db["dbname"],
                                                                   db["runbook"]["user"]),
             "export PGPASSFILE=%s" % os.path.join(self.state_dir, "pgpass"),
-            "export KAS_LAB_PROMETHEUS_URL=%s" % (info.get("prometheus", {}).get("url") or ""),
+            "export KAS_LAB_PROMETHEUS_URL=%s" % self.prometheus_url(info),
         ]
         with open(os.path.join(self.state_dir, "pgpass"), "w") as handle:
-            handle.write("%s:%s:%s:%s:%s\n" % (db["host"], db["port"], db["dbname"], db["runbook"]["user"],
+            handle.write("%s:%s:%s:%s:%s\n" % (db_host, db_port, db["dbname"], db["runbook"]["user"],
                                                db["runbook"]["password"]))
         os.chmod(os.path.join(self.state_dir, "pgpass"), 0o600)
         with open(os.path.join(self.state_dir, "env.sh"), "w") as handle:

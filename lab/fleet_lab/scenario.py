@@ -10,6 +10,8 @@ import os
 
 import yaml
 
+from fleet_lab import faults as faults_mod
+
 SCENARIO_DIR = os.path.join(os.path.dirname(__file__), "scenarios")
 
 SECTIONS = (
@@ -90,6 +92,8 @@ DEFAULTS = {
     "access": {"denied": []},
     # What the lab does when the runbook acts: does a rollout restart (or a scale-up) clear the symptom?
     "remediation": {"restart_clears": True, "scale_clears": True},
+    # Faults in force from the moment the scenario loads (fleet_lab.faults: component, kind, bounds ...).
+    "faults": [],
 }
 
 # metrics keys that are per-second rates of cAdvisor counters: numbers, never negative (a counter only grows).
@@ -183,6 +187,16 @@ def _validate(s):
         value = s["metrics"][key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ScenarioError("metrics.%s: expected a number of at least 0 (per second), got %r" % (key, value))
+    s["faults"] = [] if s["faults"] is None else s["faults"]
+    if not isinstance(s["faults"], list):
+        raise ScenarioError("faults: expected a list of faults")
+    checked = []
+    for i, fault in enumerate(s["faults"]):
+        try:
+            checked.append(faults_mod.normalize(fault))
+        except faults_mod.FaultError as exc:
+            raise ScenarioError("faults[%d]: %s" % (i, exc))
+    s["faults"] = checked
 
 
 def _derive(s):

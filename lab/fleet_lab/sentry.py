@@ -29,6 +29,9 @@ Issues come from ``scenario["sentry"]["issues"]``; each entry::
     value: "..."                                # metadata.value (default: the title)
 
 Issue ids and short ids (``KAS-FLEET-MANAGER-1A``, Sentry's base32) are stable per scenario.
+
+Faults (``fleet_lab.faults``, component ``sentry``): ``status`` answers ``{"detail": ...}`` with the code,
+``stall``/``hang`` hold a request, ``refuse`` resets connections; ``path`` matches e.g. ``/api/0/projects/``.
 """
 import datetime
 import hashlib
@@ -36,6 +39,7 @@ import json
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
+from fleet_lab.faults import STATUS_PHRASES, FaultHandlerMixin
 from fleet_lab.httpservice import LoopbackService
 
 LEVELS = ("fatal", "error", "warning", "info", "debug")
@@ -61,13 +65,13 @@ def _short(n):
 
 
 class SentryServer(LoopbackService):
-    def __init__(self, host="127.0.0.1", port=0, token="", org="app-sre", project="kas-fleet-manager"):
+    def __init__(self, host="127.0.0.1", port=0, token="", org="app-sre", project="kas-fleet-manager", faults=None):
         self.token = token
         self.org = org
         self.project = project
         self.issues = []  # dicts with internal "_first"/"_last" datetimes
         self.now = None
-        LoopbackService.__init__(self, "sentry", _handler(self), host, port)
+        LoopbackService.__init__(self, "sentry", _handler(self), host, port, faults=faults)
 
     def load_scenario(self, scenario, now):
         """Replace the issues with the scenario's (see the module doc for the entry format)."""
@@ -203,13 +207,18 @@ def _matches(issue, query):
 
 
 def _handler(server):
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(FaultHandlerMixin, BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "nginx"
         sys_version = ""
 
         def log_message(self, fmt, *args):
             pass
+
+        def fault_body(self, fault):
+            code = fault["code"]
+            return "application/json", json.dumps({"detail": "%s (fleet-lab fault #%s)" % (
+                STATUS_PHRASES.get(code, "Error"), fault["id"])}).encode()
 
         def _reply(self, code, body, headers=None):
             data = json.dumps(body).encode()

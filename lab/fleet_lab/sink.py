@@ -14,7 +14,14 @@ JSON webhooks, with read-back for tests. ``SinkServer(host, port)`` serves in a 
 * ``POST /webhook/<name>`` -- any JSON document: 200 ``{"status": "ok"}``; 400 if not JSON.
 * ``GET /_lab/received`` -- every accepted message in order: ``{kind: pagerduty|slack|webhook, path, body,
   received_at}``; ``GET /_lab/incidents`` -- the open PagerDuty incidents, a mapping dedup_key -> incident
-  (``?all=1`` includes resolved ones); ``DELETE /_lab/received`` -- forget messages and incidents.
+  (``?all=1`` includes resolved ones); ``GET /_lab/attempts`` -- every request the sink received, in order,
+  accepted or not, including those a fault answered or held: ``{method, path, status (the code answered; null
+  for a hang or a request still held), fault (null, or {id, kind}), body (JSON or text; null if unread),
+  received_at}``; ``DELETE /_lab/received`` -- forget messages, incidents and attempts.
+
+Faults (``fleet_lab.faults``, component ``sink``) never touch ``/_lab/``. A ``status`` fault answers its code
+without accepting the message (PagerDuty paths a JSON error, Slack paths ``text/html`` as Slack does), with
+``Retry-After`` when it has ``retry_after``; ``path`` picks one route (``/slack/mk-sre``, ``/v2/enqueue``).
 """
 import datetime
 import json
@@ -22,6 +29,7 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler
 
+from fleet_lab.faults import STATUS_PHRASES, FaultHandlerMixin
 from fleet_lab.httpservice import LoopbackService
 
 EVENT_ACTIONS = ("trigger", "acknowledge", "resolve")
@@ -77,14 +85,27 @@ def validate_pagerduty(event):
 
 
 class SinkServer(LoopbackService):
-    def __init__(self, host="127.0.0.1", port=0):
+    def __init__(self, host="127.0.0.1", port=0, faults=None):
         self.messages = []
+        self.attempts = []
         self.incidents = {}  # dedup_key -> incident (open or resolved, latest per key)
-        LoopbackService.__init__(self, "sink", _handler(self), host, port)
+        LoopbackService.__init__(self, "sink", _handler(self), host, port, faults=faults)
 
     def received(self):
         with self.lock:
             return json.loads(json.dumps(self.messages))
+
+    def tried(self):
+        """Every request received (``GET /_lab/attempts``)."""
+        with self.lock:
+            return json.loads(json.dumps(self.attempts))
+
+    def _attempt(self, method, path, fault):
+        attempt = {"method": method, "path": path, "status": None, "body": None, "received_at": _now(),
+                   "fault": {"id": fault["id"], "kind": fault["kind"]} if fault else None}
+        with self.lock:
+            self.attempts.append(attempt)
+        return attempt
 
     def open_incidents(self, include_resolved=False):
         with self.lock:
@@ -94,6 +115,7 @@ class SinkServer(LoopbackService):
     def clear(self):
         with self.lock:
             self.messages = []
+            self.attempts = []
             self.incidents = {}
 
     def _record(self, kind, path, body):
@@ -143,14 +165,53 @@ def _slack_valid(body):
                                                  for a in attachments)
 
 
+def _decode(raw, content_type):
+    """A request body for ``/_lab/attempts``: the JSON document (a Slack form's ``payload`` too), else text."""
+    try:
+        text = raw.decode("utf-8")
+        if (content_type or "").split(";")[0].strip() == "application/x-www-form-urlencoded":
+            text = urllib.parse.parse_qs(text).get("payload", [text])[-1]
+        return json.loads(text)
+    except (UnicodeDecodeError, ValueError):
+        return raw.decode("utf-8", "replace")
+
+
 def _handler(server):
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(FaultHandlerMixin, BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "fleet-lab-sink"
         sys_version = ""
+        attempt = None
 
         def log_message(self, fmt, *args):
             pass
+
+        # -- faults: every request outside /_lab/ is an attempt, answered by a fault or not --------------
+        def fault_seen(self, fault, raw_body):
+            self.attempt = server._attempt(self.command, self.fault_request_path, fault)
+            if raw_body is not None:
+                self._note_body(raw_body)
+
+        def _note_body(self, raw):
+            if self.attempt is not None:
+                body = _decode(raw, self.headers.get("Content-Type"))
+                with server.lock:
+                    self.attempt["body"] = body
+
+        def send_response(self, code, message=None):
+            if self.attempt is not None:
+                with server.lock:
+                    self.attempt["status"] = code
+                self.attempt = None
+            BaseHTTPRequestHandler.send_response(self, code, message)
+
+        def fault_body(self, fault):
+            code = fault["code"]
+            phrase = STATUS_PHRASES.get(code, "Error")
+            if (self.fault_request_path or "").startswith("/slack/"):
+                return "text/html", phrase.lower().replace(" ", "_").encode()
+            return "application/json", json.dumps({"status": phrase, "message": "fleet-lab fault #%s" % fault["id"],
+                                                   "errors": ["%d %s" % (code, phrase)]}).encode()
 
         def _send(self, code, data, content_type):
             self.send_response(code)
@@ -171,6 +232,7 @@ def _handler(server):
                 self.rfile.read(length)
                 return None, "too large"
             raw = self.rfile.read(length) if length else b""
+            self._note_body(raw)
             return raw, None
 
         def do_GET(self):
@@ -178,6 +240,8 @@ def _handler(server):
             params = urllib.parse.parse_qs(parsed.query)
             if parsed.path == "/_lab/received":
                 return self._json(200, server.received())
+            if parsed.path == "/_lab/attempts":
+                return self._json(200, server.tried())
             if parsed.path == "/_lab/incidents":
                 return self._json(200, server.open_incidents(include_resolved=params.get("all") == ["1"]))
             if parsed.path in ("/", "/_lab/health"):

@@ -1,12 +1,13 @@
 """An in-process Kubernetes API stand-in that kubectl and the official ``kubernetes`` Python client accept
 as a cluster, serving the fleet manager's namespace as a scenario describes it.
 
-    kube = KubeLab(state_dir, host="127.0.0.1", port=0, on_rollout_complete=None)
+    kube = KubeLab(state_dir, host="127.0.0.1", port=0, on_rollout_complete=None, faults=None)
     kube.start()                             # HTTPS server + controller thread; returns at once
     kube.load_scenario(scenario, db, now)    # reset every object to the scenario
     kube.url, kube.tokens                    # https://127.0.0.1:PORT, {"admin": ..., "runbook": ...}
     kube.write_kubeconfig(path)              # contexts "lab" (runbook token, current) and "lab-admin"
     kube.stop()
+    kube.faults.add(component="kube", kind="status", code=503, path="/api/v1/namespaces/NS/pods", count=2)
 
 Tokens: ``admin`` may do everything; ``runbook`` everything but the scenario's ``access.denied``; a token that
 ``kubectl create token SA`` issues for a ServiceAccount may do what the Roles bound to it allow (``rbac``):
@@ -45,6 +46,7 @@ import threading
 
 import yaml
 
+from fleet_lab.faults import Faults
 from fleet_lab.kube import rbac, tls
 from fleet_lab.kube.controller import Cluster
 from fleet_lab.kube.server import Auth, KubeHTTPServer
@@ -53,7 +55,7 @@ __all__ = ["KubeLab"]
 
 
 class KubeLab(object):
-    def __init__(self, state_dir, host="127.0.0.1", port=0, on_rollout_complete=None):
+    def __init__(self, state_dir, host="127.0.0.1", port=0, on_rollout_complete=None, faults=None):
         if host not in ("127.0.0.1", "localhost"):
             raise ValueError("the lab API binds to 127.0.0.1 only, not %r" % host)
         self.state_dir = os.path.abspath(state_dir)
@@ -65,13 +67,14 @@ class KubeLab(object):
         self.server = None
         self._thread = None
         self.certs = None
+        self.faults = faults if faults is not None else Faults()
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self):
         self.certs = tls.make_certs(os.path.join(self.state_dir, "kube-tls"), self.host)
         self.cluster.ca_pem = self.certs["ca_pem"].decode()
         self.server = KubeHTTPServer((self.host, self.port), self.cluster, self.auth,
-                                     tls.server_context(self.certs))
+                                     tls.server_context(self.certs), faults=self.faults)
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="kube-api", daemon=True)

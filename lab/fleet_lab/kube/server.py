@@ -5,6 +5,12 @@ Behaviour follows a real kube-apiserver where a client can tell: Status objects 
 their message), resourceVersion on every object and list, chunked streams for watches and logs.
 Documented differences: LIST in a namespace that does not exist answers an empty list (as a real server
 does) but GET/POST there answer 404; ``follow=true`` on logs returns what is there and ends.
+
+Faults (``fleet_lab.faults``, component ``kube``): ``refuse`` resets connections before the TLS handshake;
+``status`` answers a ``Status`` with kube-apiserver's reason and message for the code (429 TooManyRequests
+with ``details.retryAfterSeconds`` and ``Retry-After``), before authentication, on any path including
+``/version`` and discovery unless the fault has a ``path``; ``stall``/``hang`` hold the request; ``cut_log``
+ends a ``pods/log`` stream after ``bytes`` (and ``seconds`` of silence) without the final chunk.
 """
 import base64
 import copy
@@ -23,6 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
 
+from fleet_lab import faults as faults_mod
 from fleet_lab.kube import objects, patch as patch_mod, rbac, selectors, tables
 from fleet_lab.kube.objects import SECOND, ts
 from fleet_lab.kube.store import BY_NAME, GROUPS, lookup
@@ -35,6 +42,15 @@ VERSION = {"major": "1", "minor": "28", "gitVersion": "v1.28.9+416ecaf", "gitCom
 STATUS_SUBRESOURCE = ("pods", "deployments", "replicasets", "nodes", "namespaces")
 GENERATION = ("deployments", "replicasets")
 PUBLIC_PATHS = ("/version", "/version/", "/healthz", "/livez", "/readyz")
+
+# What kube-apiserver says with these codes (reason, message), for status faults.
+FAULT_STATUS = {
+    429: ("TooManyRequests", "the server has received too many requests and has asked us to try again later"),
+    500: ("InternalError", "Internal error occurred: fleet-lab fault"),
+    503: ("ServiceUnavailable", "the server is currently unable to handle the request"),
+    504: ("Timeout", "the server was unable to return a response in the time allotted, but may still be "
+                     "processing the request"),
+}
 
 ADMIN_USER = "kube:admin"
 RUNBOOK_USER = "system:serviceaccount:kas-sre:runbook"
@@ -145,16 +161,22 @@ class KubeHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, address, cluster, auth, ssl_context):
+    component = "kube"
+
+    def __init__(self, address, cluster, auth, ssl_context, faults=None):
         self.cluster = cluster
         self.auth = auth
         self.ssl_context = ssl_context
+        self.faults = faults
         self.connections = set()
         self.conn_lock = threading.Lock()
         ThreadingHTTPServer.__init__(self, address, Handler)
 
     def get_request(self):
         sock, addr = self.socket.accept()
+        if self.faults is not None and self.faults.take("kube", "connect"):
+            faults_mod.reset(sock)
+            raise OSError("refused by a fleet-lab fault")  # socketserver skips the connection
         sock.settimeout(120)
         # The TLS handshake happens in the connection's own thread (first read), not in the accept loop.
         conn = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
@@ -182,9 +204,20 @@ class KubeHTTPServer(ThreadingHTTPServer):
         LOG.debug("connection error from %s", client_address, exc_info=True)
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(faults_mod.FaultHandlerMixin, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fleet-lab-kube/1"
+
+    def fault_exempt(self, path):
+        return False
+
+    def fault_body(self, fault):
+        code = fault["code"]
+        reason, message = FAULT_STATUS.get(code, ("InternalError" if code >= 500 else "BadRequest",
+                                                  "fleet-lab fault: %d" % code))
+        details = {"retryAfterSeconds": fault["retry_after"]} if fault.get("retry_after") is not None else None
+        return "application/json", json.dumps(status_body(code, reason, message, details),
+                                              separators=(",", ":")).encode()
 
     def version_string(self):
         return self.server_version
@@ -957,12 +990,27 @@ class Handler(BaseHTTPRequestHandler):
             elif previous:
                 raise ApiError(400, "BadRequest", 'previous terminated container "%s" in pod "%s" not found'
                                % (container, name))
+        cut = self.server.faults.take("kube", "log", self.fault_request_path, self.command) \
+            if self.server.faults is not None else None
         self._start_chunked("text/plain")
         try:
+            left = cut.bytes if cut is not None else None
             if log is not None:
                 for data in log.stream(tail=tail, since_us=since_us, limit=limit, timestamps=_bool(
                         q.get("timestamps", ""))):
+                    if left is not None:
+                        data = data[:left]
+                        left -= len(data)
                     self._chunk(data)
+                    if left == 0:
+                        break
+            if cut is not None:  # a cut_log fault: stall, then end the connection without the stream's end
+                self.wfile.flush()
+                if cut.seconds:
+                    cut.hold()
+                self.close_connection = True
+                faults_mod.drop(self.connection)
+                return 200
             self._end_chunked()
         except (ConnectionError, BrokenPipeError, ssl.SSLError, socket.timeout, OSError):
             self.close_connection = True
