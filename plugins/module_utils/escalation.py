@@ -360,7 +360,7 @@ class Escalation(object):
         tried = ", ".join("%s: %s" % (a["route"], a["error"]) for a in attempts)
         raise FleetError("the page for %s (%s) was not delivered to any route: %s" % (
             event["team"], event["dedup_key"], tried), attempts=attempts, delivered=False, delivered_to=None,
-            sent=False, dedup_key=event["dedup_key"], action="trigger")
+            sent=False, dedup_key=event["dedup_key"], action="trigger", status=attempts[0].get("status"))
 
     def next_incidents(self, incidents, key, team, route_type, sections=None):
         if incidents is None:
