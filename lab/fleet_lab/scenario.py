@@ -47,7 +47,9 @@ DEFAULTS = {
     "name": None,
     "description": "",
     "section": "none",
-    "expected": {"decision": "healthy", "rule": ""},
+    # plan: the steps the section's playbook plans, in order (default: [decision], or [] when healthy);
+    # triage: what sop_triage names and plans ({sections: [...], plan: [...]}), when the scenario says.
+    "expected": {"decision": "healthy", "rule": "", "plan": None, "triage": None},
     "environment": "stage",
     "namespace": "kas-fleet-manager-stage",
     "volume": {"clusters": 3, "kafka_requests": 12, "log_kb_per_pod": 64},
@@ -176,8 +178,19 @@ def load(name_or_path, volume=None):
 def _validate(s):
     if s["section"] not in SECTIONS:
         raise ScenarioError("section %r is not one of %s" % (s["section"], ", ".join(SECTIONS)))
-    if s["expected"]["decision"] not in DECISIONS:
-        raise ScenarioError("expected.decision %r is not one of %s" % (s["expected"]["decision"], ", ".join(DECISIONS)))
+    expected = s["expected"]
+    if expected["decision"] not in DECISIONS:
+        raise ScenarioError("expected.decision %r is not one of %s" % (expected["decision"], ", ".join(DECISIONS)))
+    if expected["plan"] is None:
+        expected["plan"] = [] if expected["decision"] == "healthy" else [expected["decision"]]
+    triage = expected["triage"]
+    if triage is not None and (not isinstance(triage, dict) or set(triage) - {"sections", "plan"}):
+        raise ScenarioError("expected.triage: expected a mapping with sections and plan, got %r" % (triage,))
+    for where, steps in (("expected.plan", expected["plan"]), ("expected.triage.plan", (triage or {}).get("plan") or [])):
+        if not isinstance(steps, list) or not set(steps) <= set(DECISIONS) - {"healthy"}:
+            raise ScenarioError("%s: expected a list of %s, got %r" % (where, ", ".join(DECISIONS[1:]), steps))
+    if not set((triage or {}).get("sections") or []) <= set(SECTIONS[1:]):
+        raise ScenarioError("expected.triage.sections: expected sections of %s" % ", ".join(SECTIONS[1:]))
     for denied in s["access"]["denied"]:
         if denied not in ACCESS_RESOURCES:
             raise ScenarioError("access.denied %r is not one of %s" % (denied, ", ".join(ACCESS_RESOURCES)))

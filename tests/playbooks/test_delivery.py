@@ -180,3 +180,26 @@ def test_a_bad_configuration_fails_before_anything_is_gathered(fleet_lab, run_pl
     assert "Check Deployments" not in run.output  # no evidence was gathered
     assert run.report is None and fleet_lab.sink_attempts() == []
     assert not os.path.exists(os.path.join(ROOT, "x"))
+
+
+def test_the_fallback_order_is_a_knob(fleet_lab, run_playbook):
+    fleet_lab.fault("sink", "status", code=503, path=SLACK)
+    routes = fleet_lab.host_vars()["kas_fleet_escalation_routes"]
+    routes["ocm_support"] = {"type": "webhook", "url": fleet_lab.info["daemon"]["sink_url"] + "/webhook/ocm-support"}
+    run = run_playbook(fleet_lab, "sop_kafka_latency", extra=dict(
+        FAST, kas_fleet_escalation_routes=routes, kas_fleet_escalation_fallback=["ocm_support", "control_plane"]))
+    assert run.rc == 2, run.output[-3000:]
+    assert run.report["escalations"][0]["delivered_to"] == "ocm_support"
+    assert [m["kind"] for m in fleet_lab.sink_received()] == ["webhook"]
+
+
+def test_the_timeout_and_the_retry_window_are_knobs(fleet_lab, run_playbook):
+    fleet_lab.fault("sink", "hang", seconds=30, path=SLACK, count=1)
+    fleet_lab.fault("sink", "status", code=503, retry_after=20, path=SLACK)
+    run = run_playbook(fleet_lab, "sop_kafka_latency", extra={
+        "kas_fleet_escalation_timeout": 2, "kas_fleet_escalation_retry_window": 12, "kas_fleet_escalation_tries": 5})
+    assert run.rc == 2, run.output[-3000:]
+    own = run.report["escalations"][0]["attempts"][0]
+    # the first try hung past the 2 s timeout, the second was told to come back in 20 s: past the 12 s window
+    assert own["tries"] == 2 and "no time left in the 12 s retry window" in own["error"], own
+    assert [a["status"] for a in fleet_lab.sink_attempts() if a["path"] == SLACK][-1] == 503

@@ -20,6 +20,30 @@ def pods_of(lab):
     return sorted(p.metadata.name for p in api.list_namespaced_pod(lab.namespace).items)
 
 
+TEAM = {"escalate_ocm": "ocm_support", "escalate_data_plane": "data_plane", "escalate_control_plane": "control_plane"}
+TRIAGE_CASES = [name for name in CASES if scenarios.load(name)["expected"]["triage"] is not None]
+
+
+def check_pages(lab, run, steps):
+    """One page per team of the plan, each delivered to its own route, its dedup key the one the page carries."""
+    received = lab.sink_received()
+    pages = [step for step in steps if step.startswith("escalate_")]
+    assert [m["kind"] for m in received] == [TEAM_ROUTE[step] for step in pages], received
+    for step, escalation, message in zip(pages, run.report["escalations"], received):
+        assert escalation["team"] == TEAM[step]
+        assert escalation["sent"] is True and escalation["delivered"] is True
+        assert [a["outcome"] for a in escalation["attempts"]] == ["sent"]
+        # One dedup key per environment, team and rule: the one the page carries and the report names.
+        plan = [e for e in run.report["plan"]["escalations"] if e["team"] == TEAM[step]][0]
+        key = "kas-fleet/%s/%s/%s" % (run.report["environment"], TEAM[step], plan["rule_id"])
+        assert escalation["dedup_key"] == key
+        if message["kind"] == "pagerduty":
+            assert message["body"]["dedup_key"] == key
+        else:  # Slack has no dedup field: the key is in the message, for the person who reads it
+            assert key in json.dumps(message["body"])
+    return received
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_section_decides_as_the_runbook_says(fleet_lab, run_playbook, report_browser, name):
     loaded = fleet_lab.switch(name)
@@ -27,33 +51,19 @@ def test_section_decides_as_the_runbook_says(fleet_lab, run_playbook, report_bro
     before = pods_of(fleet_lab)
     run = run_playbook(fleet_lab, SECTION_PLAYBOOK[loaded["section"]])
     assert run.rc == 0, run.output[-3000:]
-    expected = loaded["expected"]["decision"]
-    assert run.decision == expected, "%s: %s\n%s" % (name, run.report["decision"], run.output[-2000:])
+    expected = loaded["expected"]
+    assert run.decision == expected["decision"], "%s: %s\n%s" % (name, run.report["decision"], run.output[-2000:])
+    assert run.report["plan"]["steps"] == expected["plan"], run.report["plan"]
     # recommend mode: an action is recommended, never taken
     assert pods_of(fleet_lab) == before
     assert all(a["mode"] == "recommended" for a in run.report["actions"])
-    received = fleet_lab.sink_received()
-    if expected.startswith("escalate_") and loaded["section"] != "none":
-        assert [m["kind"] for m in received] == [TEAM_ROUTE[expected]], received
-        escalation = run.report["escalations"][0]
-        assert escalation["sent"] is True and escalation["delivered"] is True
-        assert [a["outcome"] for a in escalation["attempts"]] == ["sent"]
-        # One dedup key per environment, team and rule: the one the page carries and the report names.
-        team = {"escalate_ocm": "ocm_support", "escalate_data_plane": "data_plane",
-                "escalate_control_plane": "control_plane"}[expected]
-        key = "kas-fleet/%s/%s/%s" % (run.report["environment"], team, run.report["decision"]["rule_id"])
-        assert escalation["dedup_key"] == key
-        body = received[0]["body"]
-        if received[0]["kind"] == "pagerduty":
-            assert body["dedup_key"] == key
-        else:  # Slack has no dedup field: the key is in the message, for the person who reads it
-            assert key in json.dumps(body)
-        # A rerun finds the incident open and does not page again.
+    received = check_pages(fleet_lab, run, expected["plan"])
+    if received:
+        # A rerun finds the incidents open and does not page again.
         again = run_playbook(fleet_lab, SECTION_PLAYBOOK[loaded["section"]])
-        assert again.decision == expected
-        assert len(fleet_lab.sink_received()) == 1
-    else:
-        assert received == []
+        assert again.report["plan"]["steps"] == expected["plan"]
+        assert {e["reason"] for e in again.report["escalations"]} == {"already_open"}
+        assert len(fleet_lab.sink_received()) == len(received)
     for path in run.report_files:
         assert fleet_lab.info["sentry"]["token"] not in open(path).read()
     # Every rule's evidence reads as text: no Python or JSON rendering of a list or a mapping.
@@ -63,3 +73,15 @@ def test_section_decides_as_the_runbook_says(fleet_lab, run_playbook, report_bro
     # The HTML report as a person sees it, in a real browser (screenshots in tests/output/reports).
     seen = report_browser.check(run.keep(name), name, report_expectations(run.report))
     assert seen.problems == [], "\n".join(seen.problems)
+
+
+@pytest.mark.parametrize("name", TRIAGE_CASES)
+def test_triage_names_the_sections_whose_symptom_is_present(fleet_lab, run_playbook, name):
+    loaded = fleet_lab.switch(name)
+    fleet_lab.sink_clear()
+    run = run_playbook(fleet_lab, "sop_triage")
+    assert run.rc == 0, run.output[-3000:]
+    triage = loaded["expected"]["triage"]
+    assert run.report["matched_sections"] == triage["sections"], run.report["symptoms"]
+    assert run.report["plan"]["steps"] == triage["plan"], run.report["plan"]
+    check_pages(fleet_lab, run, triage["plan"])
