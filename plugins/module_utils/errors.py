@@ -33,3 +33,12 @@ def run_module(module, service, *args):
         module.fail_json(msg=exc.msg, **exc.details)
     result.setdefault("changed", False)
     module.exit_json(**result)
+
+
+def check_minimums(params, minimums):
+    """FleetError for the first option below its minimum (``{name: minimum}``; unset options pass): every
+    module checks its numbers here, in its service, so a module run and an in-process run say the same."""
+    for name, minimum in minimums.items():
+        value = params.get(name)
+        if value is not None and value < minimum:
+            raise FleetError("%s must be at least %s, got %s" % (name, minimum, value))

@@ -19,7 +19,7 @@ import time
 from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import (
     CONFLICT_ATTEMPTS, OPEN_INCIDENTS, annotation_json, dump_annotation, is_conflict, resource_version, rfc3339,
     utcnow)
-from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError, check_minimums
 from ansible_collections.kas.fleet_manager.plugins.module_utils.notify import (
     ROUTE_TYPES, build_payload, deliver, mask_url, masked_payload, post_json, scrub_data)
 
@@ -170,9 +170,7 @@ class Escalation(object):
         self.clock = clock
         self.state = None
         self.state_error = None
-        for name, minimum in (("timeout", 1), ("tries", 1), ("retry_window", 1)):
-            if self.p.get(name) is not None and self.p[name] < minimum:
-                raise FleetError("%s must be at least %d, got %s" % (name, minimum, self.p[name]))
+        check_minimums(self.p, {"timeout": 1, "tries": 1, "retry_window": 1})
         if self.p.get("namespace"):
             if kube_factory is None:
                 from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import Kube

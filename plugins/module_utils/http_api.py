@@ -3,7 +3,7 @@
 # Apache License 2.0 (see LICENSE)
 """A small JSON client for the HTTP APIs the runbook reads (Prometheus, Grafana's datasource proxy, Sentry).
 
-It is built on ``ansible.module_utils.urls.open_url`` (no third-party library), takes the options of
+It is built on ``ansible.module_utils.urls.Request`` (no third-party library), takes the options of
 ``args.http_api_spec()`` (documented in the ``kas.fleet_manager.http_api`` doc fragment) and raises ``HttpError``
 (a ``FleetError``) with the status and the API's own reason, never the token or password.
 """
@@ -21,7 +21,7 @@ import threading
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlencode, urlsplit, urlunsplit
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.urls import Request, make_context
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
 
@@ -86,6 +86,17 @@ class HttpApi(object):
             raise FleetError("url %r is not an http:// or https:// URL of %s" % (self.display_url, name))
         self.requests = 0
         self._lock = threading.Lock()
+        # One TLS context for every request of the module: building one costs about 25 ms of CPU, which open_url
+        # pays on every call (15 PromQL queries made 0.4 s). Plain http:// needs none, and gets an empty one.
+        if urlsplit(self.base).scheme == "https":
+            context = make_context(cafile=self.ca_cert, validate_certs=self.validate_certs)
+        else:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        self._request = Request(
+            headers=self.headers(), timeout=self.timeout, validate_certs=self.validate_certs, ca_path=self.ca_cert,
+            url_username=self.username, url_password=(self.password or "") if self.username else None,
+            force_basic_auth=bool(self.username), use_netrc=False, http_agent=USER_AGENT,
+            unredirected_headers=["Authorization"], context=context)
 
     def headers(self):
         headers = {"Accept": "application/json"}
@@ -106,12 +117,7 @@ class HttpApi(object):
         with self._lock:  # modules may query from several threads
             self.requests += 1
         try:
-            resp = open_url(url, method="GET", headers=self.headers(), timeout=self.timeout,
-                            validate_certs=self.validate_certs, ca_path=self.ca_cert,
-                            url_username=self.username,
-                            url_password=(self.password or "") if self.username else None,
-                            force_basic_auth=bool(self.username), use_netrc=False,
-                            http_agent=USER_AGENT, unredirected_headers=["Authorization"])
+            resp = self._request.open("GET", url)
             raw = resp.read()
             headers = dict((k.lower(), v) for k, v in resp.headers.items())
         except HTTPError as exc:

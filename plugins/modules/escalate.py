@@ -373,6 +373,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kas.fleet_manager.plugins.module_utils.args import k8s_auth_spec
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import run_module
 from ansible_collections.kas.fleet_manager.plugins.module_utils.escalation import escalate
+from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import require_k8s
 from ansible_collections.kas.fleet_manager.plugins.module_utils.notify import ROUTE_TYPES, SEVERITIES
 
 ROUTE_SPEC = dict(
@@ -415,18 +416,21 @@ def argument_spec():
     return spec
 
 
+MODULE_OPTIONS = dict(
+    supports_check_mode=True,
+    required_one_of=[("route", "routes", "fallback"), ("dedup_key", "dedup_key_prefix")],
+    mutually_exclusive=[("route", "routes"), ("dedup_key", "dedup_key_prefix")],
+    required_if=[("action", "trigger", ["team", "summary", "dedup_key"]),
+                 ("action", "trigger", ["route", "fallback"], True)],
+)
+SERVICE = escalate
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(), supports_check_mode=True,
-        required_one_of=[("route", "routes", "fallback"), ("dedup_key", "dedup_key_prefix")],
-        mutually_exclusive=[("route", "routes"), ("dedup_key", "dedup_key_prefix")],
-        required_if=[("action", "trigger", ["team", "summary", "dedup_key"]),
-                     ("action", "trigger", ["route", "fallback"], True)],
-    )
+    module = AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS)
     if module.params.get("namespace"):
-        from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import require_k8s
         require_k8s(module)
-    run_module(module, escalate)
+    run_module(module, SERVICE)
 
 
 if __name__ == "__main__":

@@ -188,16 +188,24 @@ def review(module):
             "all_allowed": not denied and secret["readable"] is not False}
 
 
-def main():
-    argument_spec = k8s_auth_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = k8s_auth_spec()
+    spec.update(
         namespace=dict(type="str", required=True),
         permissions=dict(type="list", elements="dict"),
         secret=dict(type="str", default="kas-fleet-manager-rds", no_log=False),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    return spec
+
+
+MODULE_OPTIONS = dict(supports_check_mode=True)
+SERVICE = review
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS)
     require_k8s(module)
-    run_module(module, review)
+    run_module(module, SERVICE)
 
 
 if __name__ == "__main__":

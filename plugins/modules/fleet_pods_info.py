@@ -256,7 +256,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kas.fleet_manager.plugins.module_utils.args import deployment_spec
 from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import (
     check_namespace, summarize_deployment, summarize_pod)
-from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import run_module
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import check_minimums, run_module
 from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import Kube, require_k8s
 
 IMAGE_PULL_REASONS = ("ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull")
@@ -354,6 +354,7 @@ def find_problems(deployment, pods, events, expected_replicas):
 
 def gather(module):
     params = module.params
+    check_minimums(params, {"expected_replicas": 0, "event_since": 1, "max_events": 1})
     kube = Kube(params)
     namespace = params["namespace"]
     dep = kube.read_deployment(namespace, params["deployment"])
@@ -375,21 +376,26 @@ def gather(module):
     }
 
 
-def main():
-    argument_spec = deployment_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = deployment_spec()
+    spec.update(
         expected_replicas=dict(type="int", default=3),
         event_keywords=dict(type="list", elements="str", no_log=False,
                             default=["Kafka Service Fleet Manager", "image", "deployment"]),
         event_since=dict(type="int", default=60),
         max_events=dict(type="int", default=20),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    return spec
+
+
+MODULE_OPTIONS = dict(supports_check_mode=True)
+SERVICE = gather
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS)
     require_k8s(module)
-    for name in ("expected_replicas", "event_since", "max_events"):
-        if module.params[name] < (0 if name == "expected_replicas" else 1):
-            module.fail_json(msg="%s must be a positive number, got %d" % (name, module.params[name]))
-    run_module(module, gather)
+    run_module(module, SERVICE)
 
 
 if __name__ == "__main__":

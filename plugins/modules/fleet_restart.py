@@ -281,7 +281,7 @@ from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment impor
     CONFLICT_ATTEMPTS, RESTART_HISTORY, RESTARTED_AT, annotation_json, describe_seen, dump_annotation,
     is_conflict, list_deployment_pods, parse_rfc3339, pod_names, read_existing_deployment, resource_version,
     rfc3339, summarize_deployment, utcnow, wait_for_rollout)
-from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError, run_module
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError, check_minimums, run_module
 from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import Kube, require_k8s
 
 HISTORY_MAX = 20
@@ -596,12 +596,13 @@ class Restarter(object):
 
 
 def restart(module):
+    check_minimums(module.params, {"cooldown": 0, "max_restarts": 1, "window": 1, "wait_timeout": 1, "wait_sleep": 1})
     return Restarter(module).run()
 
 
-def main():
-    argument_spec = deployment_spec(wait=True)
-    argument_spec.update(
+def argument_spec():
+    spec = deployment_spec(wait=True)
+    spec.update(
         state=dict(type="str", default="restarted", choices=["restarted", "record", "reset"]),
         reason=dict(type="str"),
         symptom=dict(type="str"),
@@ -611,14 +612,17 @@ def main():
         max_restarts=dict(type="int", default=2),
         window=dict(type="int", default=60),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[("state", "record", ["outcome"])])
-    for name, minimum in (("cooldown", 0), ("max_restarts", 1), ("window", 1), ("wait_timeout", 1),
-                          ("wait_sleep", 1)):
-        if module.params[name] < minimum:
-            module.fail_json(msg="%s must be at least %d, got %d" % (name, minimum, module.params[name]))
+    return spec
+
+
+MODULE_OPTIONS = dict(supports_check_mode=True, required_if=[("state", "record", ["outcome"])])
+SERVICE = restart
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS)
     require_k8s(module)
-    run_module(module, restart)
+    run_module(module, SERVICE)
 
 
 if __name__ == "__main__":

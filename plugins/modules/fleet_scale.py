@@ -170,7 +170,7 @@ from ansible_collections.kas.fleet_manager.plugins.module_utils.args import depl
 from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import (
     CONFLICT_ATTEMPTS, describe_seen, is_conflict, list_deployment_pods, pod_names, read_existing_deployment,
     resource_version, summarize_deployment, wait_for_rollout)
-from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError, run_module
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError, check_minimums, run_module
 from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import Kube, require_k8s
 
 
@@ -213,6 +213,7 @@ def check_permission(kube, namespace, name, **details):
 
 def scale(module, kube=None):
     p = module.params
+    check_minimums(p, {"replicas": 0, "step": 1, "max_replicas": 1, "wait_timeout": 1, "wait_sleep": 1})
     ns, name = p["namespace"], p["deployment"]
     kube = kube or Kube(p)
     for attempt in range(CONFLICT_ATTEMPTS):
@@ -271,20 +272,25 @@ def finish(kube, p, result):
     return result
 
 
-def main():
-    argument_spec = deployment_spec(wait=True)
-    argument_spec.update(
+def argument_spec():
+    spec = deployment_spec(wait=True)
+    spec.update(
         replicas=dict(type="int"),
         step=dict(type="int"),
         max_replicas=dict(type="int", default=6),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_one_of=[("replicas", "step")], mutually_exclusive=[("replicas", "step")])
-    for name, minimum in (("replicas", 0), ("step", 1), ("max_replicas", 1), ("wait_timeout", 1), ("wait_sleep", 1)):
-        if module.params[name] is not None and module.params[name] < minimum:
-            module.fail_json(msg="%s must be at least %d, got %d" % (name, minimum, module.params[name]))
+    return spec
+
+
+MODULE_OPTIONS = dict(supports_check_mode=True, required_one_of=[("replicas", "step")],
+                      mutually_exclusive=[("replicas", "step")])
+SERVICE = scale
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS)
     require_k8s(module)
-    run_module(module, scale)
+    run_module(module, SERVICE)
 
 
 if __name__ == "__main__":

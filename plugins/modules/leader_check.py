@@ -478,10 +478,10 @@ def check(module):
     return result
 
 
-def main():
-    argument_spec = k8s_auth_spec()
-    argument_spec.update(db_spec())
-    argument_spec.update(
+def argument_spec():
+    spec = k8s_auth_spec()
+    spec.update(db_spec())
+    spec.update(
         namespace=dict(type="str", required=True),
         deployment=dict(type="str", default="kas-fleet-manager"),
         label_selector=dict(type="str"),
@@ -494,10 +494,17 @@ def main():
         error_patterns=dict(type="list", elements="str", default=list(DEFAULT_ERROR_PATTERNS)),
         max_samples=dict(type="int", default=5),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[["deployment", "label_selector"]])
+    return spec
+
+
+MODULE_OPTIONS = dict(supports_check_mode=True, mutually_exclusive=[["deployment", "label_selector"]])
+SERVICE = check
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS)
     require_k8s(module)
-    run_module(module, check)
+    run_module(module, SERVICE)
 
 
 if __name__ == "__main__":

@@ -327,10 +327,10 @@ def gather(module):
     return result
 
 
-def main():
-    argument_spec = k8s_auth_spec()
-    argument_spec.update(db_spec(db_secret_default=db.DEFAULT_DB_SECRET))
-    argument_spec.update(
+def argument_spec():
+    spec = k8s_auth_spec()
+    spec.update(db_spec(db_secret_default=db.DEFAULT_DB_SECRET))
+    spec.update(
         table=dict(type="str", required=True, choices=sorted(TABLES)),
         namespace=dict(type="str"),
         thresholds=dict(type="dict", default={}),
@@ -338,9 +338,17 @@ def main():
         include_deleted=dict(type="bool", default=False),
         max_samples=dict(type="int", default=5),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    return spec
+
+
+MODULE_OPTIONS = dict(supports_check_mode=True)
+SERVICE = gather
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS)
     db.require_psycopg2(module)
-    run_module(module, gather)
+    run_module(module, SERVICE)
 
 
 if __name__ == "__main__":

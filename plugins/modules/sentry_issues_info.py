@@ -375,9 +375,9 @@ def gather(module):
     }
 
 
-def main():
-    argument_spec = http_api_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = http_api_spec()
+    spec.update(
         organization=dict(type="str", required=True),
         project=dict(type="str", default="kas-fleet-manager"),
         query=dict(type="str", default="is:unresolved"),
@@ -386,10 +386,17 @@ def main():
         sort=dict(type="str", choices=list(SORT_KEYS), default="date"),
         limit=dict(type="int", default=25),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=HTTP_API_MUTUALLY_EXCLUSIVE,
-                           required_one_of=[["token", "username"]])
-    run_module(module, gather)
+    return spec
+
+
+MODULE_OPTIONS = dict(supports_check_mode=True, mutually_exclusive=HTTP_API_MUTUALLY_EXCLUSIVE,
+                      required_one_of=[["token", "username"]])
+SERVICE = gather
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS)
+    run_module(module, SERVICE)
 
 
 if __name__ == "__main__":

@@ -979,9 +979,9 @@ def threshold_options():
     )
 
 
-def main():
-    argument_spec = http_api_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = http_api_spec()
+    spec.update(
         namespace=dict(type="str", required=True),
         job=dict(type="str", default="kas-fleet-manager-metrics"),
         route=dict(type="str", default="kas-fleet-manager"),
@@ -999,9 +999,16 @@ def main():
         series_step=dict(type="str"),
         fail_on_unreachable=dict(type="bool", default=True),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=HTTP_API_MUTUALLY_EXCLUSIVE)
-    run_module(module, gather)
+    return spec
+
+
+MODULE_OPTIONS = dict(supports_check_mode=True, mutually_exclusive=HTTP_API_MUTUALLY_EXCLUSIVE)
+SERVICE = gather
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS)
+    run_module(module, SERVICE)
 
 
 if __name__ == "__main__":

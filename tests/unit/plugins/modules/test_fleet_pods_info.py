@@ -131,7 +131,7 @@ def test_missing_kubeconfig_fails_without_traceback(capsys, tmp_path):
 
 def test_negative_window_is_rejected(capsys, tmp_path):
     result, _out = run_module(m, {"namespace": "ns", "event_since": 0, "kubeconfig": str(tmp_path / "nope")}, capsys)
-    assert result["msg"] == "event_since must be a positive number, got 0"
+    assert result["msg"] == "event_since must be at least 1, got 0"
 
 
 def test_malformed_kubeconfig_is_a_clear_failure(capsys, tmp_path):

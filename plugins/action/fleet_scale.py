@@ -1,0 +1,18 @@
+# -*- coding: utf-8 -*-
+# Copyright: kas.fleet_manager contributors
+# Apache License 2.0 (see LICENSE)
+"""kas.fleet_manager.fleet_scale in the controller's process when the task runs on the controller (plugin_utils.in_process);
+its documentation, argument spec and service are the module's."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import HAS_K8S
+from ansible_collections.kas.fleet_manager.plugins.modules import fleet_scale as module
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.in_process import InProcessAction
+
+
+class ActionModule(InProcessAction):
+    MODULE = module
+    AVAILABLE = HAS_K8S
