@@ -144,12 +144,14 @@ RUNBOOK_IDLE = "to_char(now() - r.updated_at,'HH24:MI')"
 
 
 # The planner cannot know how few status x HH24:MI groups there are (at most the statuses x 1440 minutes of a day):
-# it assumes one group per row and, with the default 4MB of work_mem, sorts the whole table to group it (to disk at
-# 200k clusters) where a hash table of a few hundred kB does. Let it have the room for the hash table in this
-# transaction (SET LOCAL; never lowered).
-WORK_MEM = "64MB"
-WORK_MEM_SQL = ("SELECT set_config('work_mem', CASE WHEN pg_size_bytes(current_setting('work_mem')) < "
-                "pg_size_bytes(%(work_mem)s) THEN %(work_mem)s ELSE current_setting('work_mem') END, true) AS work_mem")
+# it assumes one group per row and may sort the whole table to group it (to disk at 200k clusters, or through the
+# status index and an incremental sort at 1M kafka requests) where a hash table of a few hundred kB does it in one
+# go. So the one-pass aggregate runs with sorting turned off (SET LOCAL, this transaction only; the final ORDER BY
+# of its few rows still sorts), and they are reset (to pg_settings.reset_val) right after it. pg_settings names only
+# the settings the server has (no enable_incremental_sort before PostgreSQL 13).
+PLANNER_SETTINGS = "name IN ('enable_sort', 'enable_incremental_sort')"
+HASH_AGGREGATE_SQL = "SELECT set_config(name, 'off', true) FROM pg_settings WHERE " + PLANNER_SETTINGS
+RESET_PLANNER_SQL = "SELECT set_config(name, reset_val, true) FROM pg_settings WHERE " + PLANNER_SETTINGS
 
 
 def summary_sql(table):
@@ -223,15 +225,16 @@ def collect(conn, table, thresholds, include_deleted=False, max_samples=5, long_
     names = sorted(thresholds)
     args = {"th_status": names, "th_minutes": [float(thresholds[n]) for n in names],
             "include_deleted": bool(include_deleted), "max_samples": int(max_samples),
-            "long_idle": float(long_idle_minutes), "failed": FAILED_STATUS, "work_mem": WORK_MEM}
+            "long_idle": float(long_idle_minutes), "failed": FAILED_STATUS}
 
     def run(statement, what):
         return _run(conn, statement, args, settings, what, statement_timeout)
 
     # One pass: the runbook's groups, summed here per status (every figure is a count but the oldest idle time, the
     # largest of the status's groups' as rounded by the server) and for the table.
-    run(db.sql.SQL(WORK_MEM_SQL), "set work_mem for the aggregate")
+    run(db.sql.SQL(HASH_AGGREGATE_SQL), "turn sorting off for the aggregate")
     rows = run(summary_sql(table), "count the %s rows" % table)
+    run(db.sql.SQL(RESET_PLANNER_SQL), "reset the planner's settings")
     checked_at = rows[0]["checked_at"]
     rows = [row for row in rows if row["count"] is not None]  # an empty table gives one row of nulls
     by_status_idle = [{"status": r["status"], "idle_time": r["idle_time"], "count": int(r["count"])} for r in rows]
