@@ -10,7 +10,7 @@
 and the floor: ansible-playbook starting an empty play on the same inventory.
 
     make bench
-    source scripts/env.sh && python bench/sop_kafka_latency.py [--runs 5] [--scenario NAME]
+    source scripts/env.sh && python bench/sop_kafka_latency.py [--runs 3] [--scenario NAME]
 
 Each command's wall time and CPU time (user + system of its whole process tree, from os.wait4) are measured, the
 kinds interleaved run by run; medians are printed with the goals of the issue: the section run at most 2.0 s CPU, at
@@ -73,7 +73,7 @@ def raw_script(lab, queries):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="interleaved runs of each kind (default 5)")
+    parser.add_argument("--runs", type=int, default=3, help="interleaved runs of each kind (default 3)")
     parser.add_argument("--scenario", default="kafka_provisioning_stuck_strimzi")
     args = parser.parse_args()
 
