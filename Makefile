@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 SCENARIO ?= kafka_provisioning_stuck_strimzi
+BENCH_ARGS ?=
 RUN := source scripts/env.sh &&
 
 .PHONY: help bootstrap demo test sanity units integration lab-tests playbook-tests compat-tests molecule lint changelog-lint bench build lab-up lab-down clean
@@ -45,8 +46,8 @@ lint: bootstrap ## ansible-lint (production profile, offline) and shellcheck of 
 changelog-lint: bootstrap ## antsibull-changelog lint
 	@$(RUN) scripts/test.sh changelog
 
-bench: bootstrap ## sop_kafka_latency against kubectl+grep+psql+curl doing the same work, in the same run
-	@$(RUN) scripts/sync_collection.sh && python bench/sop_kafka_latency.py
+bench: bootstrap ## The benchmarks against their baselines, in the same run (BENCH_ARGS="--quick" or "--only db")
+	@$(RUN) scripts/sync_collection.sh && python bench/all.py $(BENCH_ARGS)
 
 build: bootstrap ## Build the collection tarball into .work/dist
 	@$(RUN) scripts/sync_collection.sh && mkdir -p .work/dist && ansible-galaxy collection build --force --output-path .work/dist "$${KAS_COLLECTION_DIR}"

@@ -35,6 +35,9 @@ CREATE TABLE clusters (
     access_kafkas_via_private_network boolean DEFAULT false
 );
 CREATE INDEX idx_clusters_deleted_at ON clusters (deleted_at);
+-- 202009101015_add_clusters.go (ClusterID `gorm:"index"`) made idx_clusters_cluster_id; 20210419164730_add_indexes.go
+-- added the unique uix_clusters_cluster_id beside it and no migration drops the first: upstream has both.
+CREATE INDEX idx_clusters_cluster_id ON clusters (cluster_id);
 CREATE UNIQUE INDEX uix_clusters_cluster_id ON clusters (cluster_id);
 CREATE INDEX idx_clusters_status ON clusters (status);
 CREATE INDEX idx_clusters_supported_instance_type ON clusters (supported_instance_type);

@@ -202,9 +202,9 @@ def test_schema_matches_upstream(lab_pg):
     assert cols[("kafka_requests", "expires_at")][0] == "timestamp with time zone"
     assert cols[("leader_leases", "expires")][0] == "timestamp with time zone"
     assert "UNIQUE" in indexes["uix_clusters_cluster_id"]
-    for name in ("idx_clusters_status", "idx_clusters_supported_instance_type", "idx_kafka_requests_cluster_id",
-                 "idx_kafka_requests_name", "idx_kafka_requests_status", "idx_kafka_requests_owner",
-                 "idx_kafka_requests_organisation_id"):
+    for name in ("idx_clusters_cluster_id", "idx_clusters_status", "idx_clusters_supported_instance_type",
+                 "idx_kafka_requests_cluster_id", "idx_kafka_requests_name", "idx_kafka_requests_status",
+                 "idx_kafka_requests_owner", "idx_kafka_requests_organisation_id"):
         assert name in indexes
     assert ("clusters", "failed_reason") not in cols and ("clusters", "instance_type") not in cols
 

@@ -5,7 +5,9 @@
 clusters group by ...") and its "How to handle" thresholds, on the clusters and kafka_requests tables.
 
 Everything is aggregated by PostgreSQL (GROUP BY, and ROW_NUMBER() for the bounded samples): no query returns more
-rows than there are statuses, failure reasons, samples or (for the runbook's own query) status x HH24:MI groups.
+rows than there are status x HH24:MI groups (the runbook's own query), failure reasons or samples. The table is read
+once (``summary_sql``: the runbook's groups, each with the counts the thresholds need); the samples and the failed
+rows are read only when there are some, through upstream's index on status.
 SQL is composed with psycopg2.sql (Identifier for the table and columns) and every value is a parameter.
 """
 
@@ -138,26 +140,50 @@ def _col(name, present, alias=None):
 
 IDLE_MINUTES = "round((extract(epoch FROM now() - {t}updated_at) / 60)::numeric, 2)"
 UTC_ISO = "to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-THRESHOLDS_CTE = ("WITH th(status, minutes) AS (SELECT * FROM unnest(%(th_status)s::text[], "
-                  "%(th_minutes)s::float8[])) ")
+# The thresholds as rows, each with its cutoff (now() - minutes) worked out once instead of for every row.
+THRESHOLDS_CTE = ("WITH th(status, minutes, cutoff) AS (SELECT s, m, now() - m * interval '1 minute' FROM "
+                  "unnest(%(th_status)s::text[], %(th_minutes)s::float8[]) AS u(s, m)) ")
 LIVE = "(%(include_deleted)s OR r.deleted_at IS NULL)"
+# The runbook's idle time, as its query writes it (to_char of an interval drops whole days).
+RUNBOOK_IDLE = "to_char(now() - r.updated_at,'HH24:MI')"
 
 
-def statuses_sql(table):
-    """Per status: count, oldest idle minutes, threshold and the rows over it, the rows over long_idle_minutes."""
+# The planner cannot know how few status x HH24:MI groups there are (at most the statuses x 1440 minutes of a day):
+# it assumes one group per row and may sort the whole table to group it (to disk at 200k clusters, or through the
+# status index and an incremental sort at 1M kafka requests) where a hash table of a few hundred kB does it in one
+# go. So the one-pass aggregate runs with sorting turned off (SET LOCAL, this transaction only; the final ORDER BY
+# of its few rows still sorts), and they are reset (to pg_settings.reset_val) right after it. pg_settings names only
+# the settings the server has (no enable_incremental_sort before PostgreSQL 13).
+PLANNER_SETTINGS = "name IN ('enable_sort', 'enable_incremental_sort')"
+HASH_AGGREGATE_SQL = "SELECT set_config(name, 'off', true) FROM pg_settings WHERE " + PLANNER_SETTINGS
+RESET_PLANNER_SQL = "SELECT set_config(name, reset_val, true) FROM pg_settings WHERE " + PLANNER_SETTINGS
+
+
+def summary_sql(table):
+    """One pass over the table for everything but the samples: the runbook's query (status x HH24:MI idle time, every
+    row) with, per group, what the module reads from the same rows: the soft-deleted rows, the oldest idle minutes of
+    the counted rows (live ones, or all with include_deleted), how many of them sit past the status's threshold and past
+    long_idle_minutes. ``collect`` adds the groups up per status and for the table. At least one row (checked_at),
+    also for an empty table; groups ordered as the runbook's query orders them."""
     return db.sql.SQL(
         THRESHOLDS_CTE +
-        "SELECT coalesce(r.status, '') AS status, count(*) AS count, "
-        "round((extract(epoch FROM now() - min(r.updated_at)) / 60)::numeric, 2) AS oldest_idle_minutes, "
-        "th.minutes AS threshold_minutes, "
-        "count(*) FILTER (WHERE r.updated_at < now() - th.minutes * interval '1 minute') AS over_threshold, "
-        "count(*) FILTER (WHERE r.updated_at < now() - %(long_idle)s * interval '1 minute') AS over_long_idle "
+        ", g AS (SELECT r.status, " + RUNBOOK_IDLE + " AS idle_time, count(1) AS count, "
+        "count(*) FILTER (WHERE r.deleted_at IS NOT NULL) AS soft_deleted, "
+        "min(r.updated_at) FILTER (WHERE " + LIVE + ") AS oldest, "
+        "count(*) FILTER (WHERE " + LIVE + " AND r.updated_at < th.cutoff) AS over_threshold, "
+        "count(*) FILTER (WHERE " + LIVE + " AND r.updated_at < "
+        "(SELECT now() - %(long_idle)s * interval '1 minute')) AS over_long_idle "
         "FROM {table} r LEFT JOIN th ON th.status = r.status "
-        "WHERE " + LIVE + " GROUP BY r.status, th.minutes").format(table=db.sql.Identifier(table))
+        "GROUP BY r.status, " + RUNBOOK_IDLE + ") "
+        "SELECT " + UTC_ISO.format(c="now()") + " AS checked_at, g.status, g.idle_time, g.count, g.soft_deleted, "
+        "round((extract(epoch FROM now() - g.oldest) / 60)::numeric, 2) AS oldest_idle_minutes, g.over_threshold, "
+        "g.over_long_idle FROM (SELECT 1) AS one LEFT JOIN g ON true ORDER BY g.status, g.idle_time"
+    ).format(table=db.sql.Identifier(table))
 
 
 def samples_sql(table, present):
-    """Up to max_samples rows per status idle past its threshold, oldest first (ROW_NUMBER() per status)."""
+    """Up to max_samples rows per status idle past its threshold, oldest first (ROW_NUMBER() per status), of the
+    statuses that have such rows (%(sample_statuses)s, from the summary: the status index finds them)."""
     columns = [_col(c, present) for c in TABLES[table]["sample_columns"]]
     return db.sql.SQL(
         THRESHOLDS_CTE +
@@ -165,7 +191,7 @@ def samples_sql(table, present):
         + UTC_ISO.format(c="r.updated_at") + " AS updated_at, " + UTC_ISO.format(c="r.deleted_at") + " AS deleted_at, "
         "{columns}, ROW_NUMBER() OVER (PARTITION BY r.status ORDER BY r.updated_at, r.id) AS rn "
         "FROM {table} r JOIN th ON th.status = r.status "
-        "WHERE " + LIVE + " AND r.updated_at < now() - th.minutes * interval '1 minute') s "
+        "WHERE r.status = ANY(%(sample_statuses)s::text[]) AND " + LIVE + " AND r.updated_at < th.cutoff) s "
         "WHERE rn <= %(max_samples)s ORDER BY status, rn").format(
             table=db.sql.Identifier(table), columns=db.sql.SQL(", ").join(columns))
 
@@ -186,21 +212,6 @@ def failed_sql(table, present):
         "FROM {table} r WHERE r.status = %(failed)s AND " + LIVE + ") f "
         "GROUP BY failed_reason ORDER BY count DESC, failed_reason NULLS FIRST").format(
             table=db.sql.Identifier(table), reason=reason)
-
-
-def runbook_sql(table):
-    """The runbook's own query: every row, soft-deleted ones too, as psql shows them."""
-    return db.sql.SQL(
-        "SELECT status, to_char(now() - updated_at,'HH24:MI') AS idle_time, count(1) AS count FROM {table} "
-        "GROUP BY status, to_char(now() - updated_at,'HH24:MI') ORDER BY status, idle_time").format(
-            table=db.sql.Identifier(table))
-
-
-def totals_sql(table):
-    return db.sql.SQL(
-        "SELECT count(*) FILTER (WHERE " + LIVE + ") AS total, "
-        "count(*) FILTER (WHERE r.deleted_at IS NOT NULL) AS soft_deleted, "
-        + UTC_ISO.format(c="now()") + " AS checked_at FROM {table} r").format(table=db.sql.Identifier(table))
 
 
 def _float(value):
@@ -224,16 +235,38 @@ def collect(conn, table, thresholds, include_deleted=False, max_samples=5, long_
     def run(statement, what):
         return _run(conn, statement, args, settings, what, statement_timeout)
 
-    totals = run(totals_sql(table), "count the %s rows" % table)[0]
-    rows = run(statuses_sql(table), "count the %s rows by status" % table)
-    statuses = {}
+    # One pass: the runbook's groups, summed here per status (every figure is a count but the oldest idle time, the
+    # largest of the status's groups' as rounded by the server) and for the table.
+    run(db.sql.SQL(HASH_AGGREGATE_SQL), "turn sorting off for the aggregate")
+    rows = run(summary_sql(table), "count the %s rows" % table)
+    run(db.sql.SQL(RESET_PLANNER_SQL), "reset the planner's settings")
+    checked_at = rows[0]["checked_at"]
+    rows = [row for row in rows if row["count"] is not None]  # an empty table gives one row of nulls
+    by_status_idle = [{"status": r["status"], "idle_time": r["idle_time"], "count": int(r["count"])} for r in rows]
+    found = {}
+    total = soft_deleted = 0
     for row in rows:
-        statuses[row["status"]] = {
-            "count": int(row["count"]),
-            "oldest_idle_minutes": _float(row["oldest_idle_minutes"]),
-            "threshold_minutes": None if row["threshold_minutes"] is None else _number(row["threshold_minutes"]),
-            "over_threshold": int(row["over_threshold"]),
-            "over_long_idle": int(row["over_long_idle"]),
+        counted = int(row["count"]) - (0 if include_deleted else int(row["soft_deleted"]))
+        soft_deleted += int(row["soft_deleted"])
+        total += counted
+        if not counted:
+            continue
+        status = found.setdefault(row["status"], {"count": 0, "oldest_idle_minutes": None, "over_threshold": 0,
+                                                  "over_long_idle": 0})
+        status["count"] += counted
+        status["over_threshold"] += int(row["over_threshold"])
+        status["over_long_idle"] += int(row["over_long_idle"])
+        if status["oldest_idle_minutes"] is None or row["oldest_idle_minutes"] > status["oldest_idle_minutes"]:
+            status["oldest_idle_minutes"] = row["oldest_idle_minutes"]
+    statuses = {}
+    for name, figures in found.items():
+        threshold = thresholds.get(name) if name is not None else None
+        statuses["" if name is None else name] = {
+            "count": figures["count"],
+            "oldest_idle_minutes": _float(figures["oldest_idle_minutes"]),
+            "threshold_minutes": None if threshold is None else _number(float(threshold)),
+            "over_threshold": figures["over_threshold"],
+            "over_long_idle": figures["over_long_idle"],
         }
     for status in thresholds:
         statuses.setdefault(status, {"count": 0, "oldest_idle_minutes": None, "threshold_minutes": thresholds[status],
@@ -241,26 +274,25 @@ def collect(conn, table, thresholds, include_deleted=False, max_samples=5, long_
     statuses = dict((s, statuses[s]) for s in _status_order(table, statuses))
 
     over = dict((s, []) for s in statuses if statuses[s]["threshold_minutes"] is not None)
-    if max_samples > 0:
+    args["sample_statuses"] = sorted(s for s in statuses if statuses[s]["over_threshold"])
+    if max_samples > 0 and args["sample_statuses"]:
         for row in run(samples_sql(table, present), "sample the %s rows idle past their threshold" % table):
             row.pop("rn", None)
             row["idle_minutes"] = _float(row["idle_minutes"])
             over.setdefault(row["status"], []).append(row)
 
     failed = []
-    for row in run(failed_sql(table, present), "group the failed %s rows by failed_reason" % table):
-        failed.append({"failed_reason": row["failed_reason"], "count": int(row["count"]),
-                       "oldest_idle_minutes": _float(row["oldest_idle_minutes"]),
-                       "sample_ids": list(row["sample_ids"] or [])})
-
-    by_status_idle = [{"status": r["status"], "idle_time": r["idle_time"], "count": int(r["count"])}
-                      for r in run(runbook_sql(table), "run the runbook's query on %s" % table)]
+    if statuses.get(FAILED_STATUS, {}).get("count"):
+        for row in run(failed_sql(table, present), "group the failed %s rows by failed_reason" % table):
+            failed.append({"failed_reason": row["failed_reason"], "count": int(row["count"]),
+                           "oldest_idle_minutes": _float(row["oldest_idle_minutes"]),
+                           "sample_ids": list(row["sample_ids"] or [])})
 
     return {
         "table": table,
-        "checked_at": totals["checked_at"],
-        "total": int(totals["total"]),
-        "soft_deleted": int(totals["soft_deleted"]),
+        "checked_at": checked_at,
+        "total": total,
+        "soft_deleted": soft_deleted,
         "include_deleted": bool(include_deleted),
         "thresholds": dict((s, thresholds[s]) for s in _status_order(table, thresholds)),
         "long_idle_minutes": _number(long_idle_minutes),
