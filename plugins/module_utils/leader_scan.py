@@ -36,6 +36,10 @@ MAX_KNOWN_IDS_TOTAL = 20000
 # leader, skipping reconcile %T [%s]`) name the pod's worker ids even when the leader line is out of the window.
 WORKER_MENTION = re.compile(r"\*(\w+)\.(\w+) \[([0-9A-Za-z-]+)\]")
 
+# Lines kept per mentioned id (the database rows the runbook says to look up in the log), and ids looked up at most.
+MAX_MENTION_LINES = 5
+MAX_MENTION_IDS = 200
+
 # How strongly a log ties a worker id to a pod, strongest first.
 ID_STATES = ("leading", "stopped", "previous_container", "mentioned")
 
@@ -199,7 +203,16 @@ class Samples(object):
 
 
 # -- one log ---------------------------------------------------------------------------------------------------------
-def scan_log(lines, workers, error_regex, samples=None, pod=None, container="service", previous=False):
+def compile_mentions(ids):
+    """A matcher for the ids to look up (a regex of the escaped ids, longest first), or None."""
+    ids = sorted(set(str(i) for i in ids or [] if str(i)), key=lambda i: (-len(i), i))[:MAX_MENTION_IDS]
+    if not ids:
+        return None
+    return re.compile("|".join(re.escape(i) for i in ids))
+
+
+def scan_log(lines, workers, error_regex, samples=None, pod=None, container="service", previous=False,
+             mentions=None, found=None):
     """Scan one container log, line by line.
 
     ``workers`` are worker names (``ClusterManager``); ``error_regex`` the compiled error patterns (or None);
@@ -211,6 +224,9 @@ def scan_log(lines, workers, error_regex, samples=None, pod=None, container="ser
     - ``ids``: {worker id: {worker, state}} for every worker id the log names (``leading``, ``stopped`` or
       ``mentioned``: a reconciler line without a leader line);
     - ``errors``: {total, by_category}.
+
+    With ``mentions`` (compile_mentions) every line naming one of the ids is added to ``found`` ({id: [line]},
+    at most MAX_MENTION_LINES each): the runbook's "check the log for any abnormality" of a stuck or failed row.
     """
     wanted = frozenset(workers)
     leaders, lost, ids = {}, {}, {}
@@ -242,6 +258,13 @@ def scan_log(lines, workers, error_regex, samples=None, pod=None, container="ser
                 mention = WORKER_MENTION.search(line)
                 if mention is not None:
                     _note_id(ids, mention.group(3), mention.group(2), "mentioned")
+        if mentions is not None:
+            hit = mentions.search(line)
+            if hit is not None:
+                kept = found.setdefault(hit.group(0), [])
+                if len(kept) < MAX_MENTION_LINES:
+                    kept.append({"pod": pod, "previous": previous, "line": n_lines,
+                                 "text": line if len(line) <= MAX_MESSAGE_CHARS else line[:MAX_MESSAGE_CHARS] + "..."})
         if is_error_line(line, error_regex):
             message = message_of(line)
             category = classify(message)
@@ -277,8 +300,10 @@ def pod_summary(pod, container):
 class FleetScan(object):
     """The scans of every pod's logs, gathered into leader_check's result."""
 
-    def __init__(self, workers, error_regex, max_samples):
+    def __init__(self, workers, error_regex, max_samples, mentions=None):
         self.workers = list(workers)
+        self.mentions = compile_mentions(mentions)
+        self.found = dict((str(i), []) for i in mentions or [])
         self.error_regex = error_regex
         self.samples = Samples(max_samples)
         self.pods = []
@@ -300,7 +325,7 @@ class FleetScan(object):
         only: the restart ended that container's leadership."""
         name = pod_entry["name"]
         result = scan_log(lines, self.workers, self.error_regex, self.samples, pod=name, container=container,
-                          previous=previous)
+                          previous=previous, mentions=self.mentions, found=self.found)
         self.logs.append({"pod": name, "container": container, "previous": previous, "bytes": result["bytes"],
                           "lines": result["lines"]})
         counts = self.by_pod.setdefault(name, dict(new_counts(), previous=0))
@@ -373,6 +398,7 @@ class FleetScan(object):
             "sources": {"log": dict((w, workers[w]["leaders"]) for w in self.workers), "leases": lease_view,
                         "database": lease_source},
             "disagreements": disagreements,
+            "mentions": self.found,
         }
 
     def lease_of(self, worker, row):

@@ -99,6 +99,15 @@ options:
         in RV(errors.samples). V(0) returns none. At most 100.
     type: int
     default: 5
+  mentions:
+    description:
+      - Ids (of database rows, such as the stuck or failed C(clusters) and C(kafka_requests) of
+        M(kas.fleet_manager.request_status_info)) to look up in the same pass over the logs; the lines naming each are
+        returned in RV(mentions), at most 5 per id. The runbook's "check the log for any abnormality" and "check the
+        log for the error message". At most 200 ids are looked up.
+    type: list
+    elements: str
+    default: []
 notes:
   - The Kubernetes credentials need C(get) on C(deployments) (unless O(label_selector) is given), C(list) on C(pods),
     C(get) on C(pods/log), and C(get) on C(secrets) with O(db_secret).
@@ -325,6 +334,18 @@ sources:
       ClusterManager: {leader: 3f1c9a52-6b0e-4d8e-9a47-0c5e2b7d1f88, live: true, pod: kas-fleet-manager-7c9d5b8f6d-x2lqp}
       KafkaManager: {leader: 0a7c2e44-1b9d-4f6e-a3c5-58d9e2f1b7a0, live: false, pod: null}
     database: secret kas-fleet-manager-stage/kas-fleet-manager-rds
+mentions:
+  description:
+    - For each id of O(mentions), the log lines that name it (C(pod), C(previous) container or not, C(line) number,
+      C(text) cut at 500 characters), at most 5; an id no line names has an empty list.
+  returned: always
+  type: dict
+  sample:
+    cfbm5p2ev4h2a3kqg4c0:
+      - pod: kas-fleet-manager-5d8f7c9b4-abcde
+        previous: false
+        line: 1042
+        text: "E1129 03:58:41.100223       1 provisioning_kafkas_mgr.go:98] failed to reconcile provisioning kafka cfbm5p2ev4h2a3kqg4c0: ..."
 disagreements:
   description:
     - Where the leases and the logs disagree (empty without a database), each with C(worker), C(lease_type), C(kind),
@@ -456,7 +477,7 @@ def check(module):
         conn = db.connect(settings, params)  # before the logs: a wrong login fails at once
     try:
         selector, pods = select_pods(kube, params)
-        scan = FleetScan(workers, error_regex, params["max_samples"])
+        scan = FleetScan(workers, error_regex, params["max_samples"], params["mentions"])
         read_logs(kube, params, scan, pods)
         leases = None
         if conn is not None:
@@ -493,6 +514,7 @@ def argument_spec():
         limit_bytes=dict(type="int"),
         error_patterns=dict(type="list", elements="str", default=list(DEFAULT_ERROR_PATTERNS)),
         max_samples=dict(type="int", default=5),
+        mentions=dict(type="list", elements="str", default=[], no_log=False),
     )
     return spec
 

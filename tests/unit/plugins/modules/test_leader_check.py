@@ -579,3 +579,19 @@ def test_module_db_login_failure_is_plain(monkeypatch, capsys):
     assert result["failed"] and result["reason"] == "auth_failed"
     assert "Pw-never-print-7f3b" not in raw
     assert not any(c[0] == "stream_log" for c in kube.calls)  # fails before reading any log
+
+
+def test_mentions_collect_the_lines_naming_each_id():
+    from ansible_collections.kas.fleet_manager.plugins.module_utils import leader_scan as ls
+    lines = ["I1129 03:00:00.000000       1 kafka.go:10] reconciling kafka request c0ffee00000000000001 in provisioning",
+             "E1129 03:00:01.000000       1 kafka.go:11] failed to reconcile provisioning kafka c0ffee00000000000001: x",
+             "I1129 03:00:02.000000       1 kafka.go:12] nothing to see"] + [
+             "I1129 03:00:03.000000       1 kafka.go:13] c0ffee00000000000001 again %d" % i for i in range(10)]
+    scan = ls.FleetScan(["KafkaManager"], ls.compile_errors(None), 5,
+                        mentions=["c0ffee00000000000001", "c0ffee0000000000000a"])
+    entry = scan.add_pod({"name": "p1", "phase": "Running", "ready": True, "restarts": 0})
+    scan.scan(entry, iter(lines), "service")
+    found = scan.result()["mentions"]
+    assert [m["line"] for m in found["c0ffee00000000000001"]] == [1, 2, 4, 5, 6]
+    assert found["c0ffee00000000000001"][1]["text"].startswith("E1129") and found["c0ffee0000000000000a"] == []
+    assert ls.compile_mentions([]) is None
