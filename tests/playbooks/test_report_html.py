@@ -194,7 +194,9 @@ def breached(points, threshold, comparison=">"):
     """The module's breached spans: runs of consecutive points on the wrong side of the line."""
     spans, current = [], None
     for ts, value in points:
-        if threshold is not None and value is not None and (value > threshold if comparison == ">" else value < threshold):
+        past = value is not None and threshold is not None and (
+            value > threshold if comparison == ">" else value < threshold)
+        if past:
             if current is None:
                 current = [ts, ts]
                 spans.append(current)
@@ -381,7 +383,8 @@ def check_series(report, seen, html, markdown):
     assert charts["network_receive_errors_per_second"]["threshold_y"] is None
     # no points, and points that are all undefined: words, no chart; the query's error is text, not markup
     assert not charts["restarts"]["chart"] and "no data: " + HOSTILE[0] in seen.text
-    assert not charts["memory_ratio_max"]["chart"] and "every point is undefined" in charts["memory_ratio_max"]["caption"]
+    memory = charts["memory_ratio_max"]
+    assert not memory["chart"] and "every point is undefined" in memory["caption"]
     assert "<script" not in html
     # huge and tiny values in units a person reads
     assert "TiB/s" in charts["network_receive_bytes_per_second"]["caption"] and "e-09/s" in seen.text
