@@ -148,6 +148,12 @@ def long_texts():
         "attempts": [{"route": "data_plane", "outcome": "fell_back", "fell_back_to": "control_plane", "tries": 3,
                       "error": "the slack route http://127.0.0.1:9/slack/******** answered HTTP 503: " + "z" * 300},
                      {"route": "control_plane", "outcome": "sent", "tries": 1, "error": None}]})
+    # metrics as an older or partial result: one series of one point, a series of bare points, no series_range,
+    # an incident window naming a figure that is not there
+    report["evidence"]["metrics"] = {"breaches": [], "series": {
+        "cpu_ratio_max": series("CPU of the busiest pod, share of its limit", "ratio", 0.8, [[START, 0.5]]),
+        "bare": {"points": [[START, 1.0], [START + STEP, 2.0]]}},
+        "incident_window": {"start": START, "end": START, "figures": ["gone"]}}
     return report
 
 
@@ -338,6 +344,10 @@ def test_report_reads_well_at_the_edges(tmp_path, report_browser, case):
         # the catch-all rule's evidence as a definition list, not JSON
         assert '{"' not in seen.text
         assert "pod problems\ncrash_looping, pods_not_ready" in seen.text
+        # a lone point is a dot; a restart without a time (an older record) is not on the axis
+        assert [(c["series"], c["dots"], c["polylines"], c["actions"]) for c in seen.charts] == [
+            ("cpu_ratio_max", 1, 0, []), ("bare", 0, 1, [])]
+        assert "50 % now, limit 80 %, within it throughout" in seen.text
     if case == "hostile_text":
         for text in HOSTILE:
             assert text in seen.text, text
@@ -392,7 +402,7 @@ def check_series(report, seen, html, markdown):
     # the Markdown says the same in words
     assert "- CPU of the busiest pod, share of its limit: 97 % now, limit 80 %, over it since 03:50 UTC" in markdown
     assert "- 5xx share of the API's requests (application): 0 % now, SLO 5 %, within it throughout" in markdown
-    assert "**Incident window 03:00–05:30 UTC**" in markdown
+    assert "\nIncident window 03:00–05:30 UTC: 5xx share of the route's responses (router); " in markdown
     assert "- restart (applied) recorded at 04:30 UTC" in markdown
 
 
