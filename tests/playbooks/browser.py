@@ -14,7 +14,9 @@ what a reader would find wrong, as sentences (an empty list when nothing is):
 - a short word (2 to 12 letters or digits) split over lines: a column squeezed to a few letters.
 
 These checks know nothing about the report's sections, so they hold for sections added later. A full-page
-screenshot of each width is kept as tests/output/reports/<name>-<width>.png for people to look at.
+screenshot of each width is kept as tests/output/reports/<name>-<width>.png for people to look at; each
+time-series chart's DOM (data attributes, the SVG coordinates of its line and its SLO or limit line) is in
+``Check.charts`` for tests to assert on.
 
 The browser is never downloaded: scripts/bootstrap.sh installs Debian's chromium-headless-shell (or chromium),
 and Playwright starts that executable (KAS_CHROMIUM names another one) with the flags a closed network needs.
@@ -111,6 +113,26 @@ MEASURE = r"""
 """
 
 
+# Run in the page: each time-series chart (report.html.j2's figure.series) as its DOM has it, in the SVG's own
+# coordinates (not pixels): its data attributes, the y of its SLO or limit line, the extent of its polylines, how
+# many marks and shaded spans it draws and the actions on its time axis.
+CHARTS = r"""
+() => [...document.querySelectorAll('figure[data-series]')].map((f) => {
+  const svg = f.querySelector('svg');
+  const line = svg && svg.querySelector('line.threshold');
+  const ys = svg ? [...svg.querySelectorAll('polyline.mark')].flatMap((p) => [...p.points].map((pt) => pt.y)) : [];
+  const count = (selector) => (svg ? svg.querySelectorAll(selector).length : 0);
+  return {series: f.dataset.series, crossed: f.dataset.crossed, points: Number(f.dataset.points), chart: !!svg,
+          threshold_y: line ? Number(line.getAttribute('y1')) : null,
+          y_min: ys.length ? Math.min(...ys) : null, y_max: ys.length ? Math.max(...ys) : null,
+          polylines: count('polyline.mark'), dots: count('circle.mark'), breaches: count('rect.breach'),
+          incident: count('rect.incident'), ticks: svg ? Number(svg.dataset.ticks) : 0,
+          actions: svg ? [...svg.querySelectorAll('line.action')].map((a) => a.dataset.action) : [],
+          caption: f.querySelector('figcaption').innerText};
+})
+"""
+
+
 def chromium_executable():
     """Debian's browser: KAS_CHROMIUM, else chromium-headless-shell, else chromium (None when there is none)."""
     for candidate in (os.environ.get("KAS_CHROMIUM"), "chromium-headless-shell", "chromium"):
@@ -131,6 +153,7 @@ class Check(object):
         self.measures = {}
         self.text = ""
         self.scripts = 0
+        self.charts = []
 
     def __repr__(self):
         return "<report %s: %s>" % (self.name, "; ".join(self.problems) or "fine")
@@ -193,6 +216,7 @@ class ReportBrowser(object):
                 result.measures[width] = measures
                 result.text = page.evaluate("document.body.innerText")
                 result.scripts = page.locator("script").count()
+                result.charts = page.evaluate(CHARTS)
                 result.problems += [where + e for e in events]
                 if measures["scrollWidth"] > measures["innerWidth"]:
                     result.problems.append(where + "the page is %dpx wide, wider than the %dpx viewport" % (
@@ -212,9 +236,30 @@ class ReportBrowser(object):
 
 
 def report_expectations(report):
-    """The selectors a report's HTML must have, from its JSON: the decision banner, and each section's trace
-    (and the re-check's, after a restart) with one row per rule the section applied."""
+    """The selectors a report's HTML must have, from its JSON: the decision banner, each section's trace (and the
+    re-check's, after a restart) with one row per rule the section applied, one figure per metrics series the run
+    read (a chart with a line or a dot when it has a value, words alone when not) and each finding with its rows."""
     expect = {"#decision[data-decision='%s']" % report["decision"]["decision"]: 1}
+    metrics = (report.get("evidence") or {}).get("metrics")
+    if metrics is not None:
+        expect["#metrics"] = 1
+        series = metrics.get("series") or {}
+        expect["figure[data-series]"] = len(series)
+        for name, item in series.items():
+            figure = "figure[data-series='%s']" % name
+            if any(value is not None for _ts, value in item.get("points") or []):
+                expect[figure + " svg"] = 1
+                expect["%s svg polyline.mark, %s svg circle.mark" % (figure, figure)] = None
+                expect[figure + " svg line.threshold"] = 0 if item.get("threshold") is None else 1
+            else:
+                expect[figure + ".no-data"] = 1
+                expect[figure + " svg"] = 0
+    findings = report.get("findings") or []
+    expect["section.finding"] = len(findings)
+    for index, finding in enumerate(findings, 1):
+        rows = finding.get("rows") or []
+        expect["section.finding[data-finding='%d'] tr[data-row]" % index] = len(rows)
+        expect["section.finding[data-finding='%d'] pre.log" % index] = len([r for r in rows if r.get("log_lines")])
     traces = [("data-trace", section) for section in report.get("sections") or []]
     if report.get("recheck"):
         traces.extend(("data-recheck", section) for section in report["recheck"]["plan"]["sections"])

@@ -1,13 +1,20 @@
 """The HTML report at the edges of what its data can be, rendered by the kas_fleet role's own report tasks and
 templates (tests/playbooks/files/render_report.yml, no fleet needed) and looked at in headless Chromium
 (browser.py): the longest status names, statuses with no rows, many pods with long names, a very long rule and
-evidence, and database or log text with HTML and Jinja in it, which must show as text and never be templated."""
+evidence, metrics series at their edges (many points, flat, gaps, huge and tiny values, none) with the run's
+actions on their time axis, findings with log lines, and database or log text with HTML and Jinja in it, which
+must show as text and never be templated (in the Markdown too, checked with a CommonMark parser)."""
 import copy
+import datetime
+import html as html_lib
 import json
+import math
 import os
 import subprocess
 
 import pytest
+
+from markdown_it import MarkdownIt
 
 from browser import report_expectations
 from conftest import ROOT
@@ -108,6 +115,7 @@ def long_names():
     ev["pods"]["pods"] = [pod(name, ready=i % 7 != 3, restarts=(i * 37) % 1200) for i, name in enumerate(names)]
     ev["pods"]["pods"].append(pod("p", restarts=1))
     ev["pods"]["problems"] = [{"code": "crash_looping"}, {"code": "pods_not_ready"}]
+    ev["metrics"] = {"healthy": None, "breaches": []}
     return report
 
 
@@ -140,6 +148,12 @@ def long_texts():
         "attempts": [{"route": "data_plane", "outcome": "fell_back", "fell_back_to": "control_plane", "tries": 3,
                       "error": "the slack route http://127.0.0.1:9/slack/******** answered HTTP 503: " + "z" * 300},
                      {"route": "control_plane", "outcome": "sent", "tries": 1, "error": None}]})
+    # metrics as an older or partial result: one series of one point, a series of bare points, no series_range,
+    # an incident window naming a figure that is not there
+    report["evidence"]["metrics"] = {"breaches": [], "series": {
+        "cpu_ratio_max": series("CPU of the busiest pod, share of its limit", "ratio", 0.8, [[START, 0.5]]),
+        "bare": {"points": [[START, 1.0], [START + STEP, 2.0]]}},
+        "incident_window": {"start": START, "end": START, "figures": ["gone"]}}
     return report
 
 
@@ -173,7 +187,128 @@ def no_evidence():
     return report
 
 
-CASES = {"long_names": long_names, "long_texts": long_texts, "hostile_text": hostile_text, "no_evidence": no_evidence}
+# The series' range as slo_metrics_info returns it: 301 points (its most) every 30 s, each over the 5m before it.
+START, STEP, COUNT = 1795575600, 30, 301
+END = START + STEP * (COUNT - 1)
+
+
+def iso(ts):
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).replace(tzinfo=None).isoformat()
+
+
+def breached(points, threshold, comparison=">"):
+    """The module's breached spans: runs of consecutive points on the wrong side of the line."""
+    spans, current = [], None
+    for ts, value in points:
+        past = value is not None and threshold is not None and (
+            value > threshold if comparison == ">" else value < threshold)
+        if past:
+            if current is None:
+                current = [ts, ts]
+                spans.append(current)
+            current[1] = ts
+        else:
+            current = None
+    return spans
+
+
+def series(title, unit, threshold, points, comparison=">", reason=None):
+    return {"title": title, "unit": unit, "threshold": threshold, "comparison": comparison, "points": points,
+            "breached": breached(points, threshold, comparison), "query": "sum(rate(x{namespace=\"kas\"}[5m]))",
+            "reason": reason}
+
+
+def along(value):
+    """Points at every step, value(i) at the i-th."""
+    return [[START + STEP * i, value(i)] for i in range(COUNT)]
+
+
+def with_series():
+    """A run that read its metrics as series, at their edges: many points crossing the line again and again, a
+    flat series on its line, gaps (null values and missing steps) with a lone point, a share that must stay
+    above its SLO, huge and tiny values, every value undefined, no points at all; a restart done and a scale not
+    done on the time axis."""
+    report = base_report()
+    gappy = along(lambda i: 0.4 + i / 200.0)
+    for i in range(60, 90):
+        gappy[i][1] = None                               # undefined (0/0) for 15 minutes
+    gappy[120][1] = None
+    gappy[122][1] = None                                 # a lone point between two undefined ones
+    del gappy[200:230]                                   # missing steps: Prometheus had no sample
+    items = {
+        "error_ratio_router": series("5xx share of the route's responses (router)", "ratio", 0.05,
+                                     along(lambda i: 0.05 + 0.049 * math.sin(i / 7.0) + (0.004 if i % 3 else 0))),
+        "error_ratio": series("5xx share of the API's requests (application)", "ratio", 0.05, along(lambda i: 0.0)),
+        "latency_p99_seconds": series("API request duration, 99th percentile", "seconds", 1.0, gappy),
+        "fraction_under_1s": series("Share of API requests faster than 1s", "ratio", 0.99,
+                                    along(lambda i: 0.999 if i < 150 else 0.95), "<"),
+        "cpu_ratio_max": series("CPU of the busiest pod, share of its limit", "ratio", 0.8,
+                                along(lambda i: 0.15 if i < 100 else 0.97)),
+        "memory_ratio_max": series("Memory of the fullest pod, share of its limit", "ratio", 0.8,
+                                   along(lambda i: None)),
+        "restarts": series("Restarts of all pods", "count", 0.0, [], reason=HOSTILE[0]),
+        "kafka_create_p90_seconds": series("Kafka creation duration, p90", "seconds", 900.0,
+                                           along(lambda i: 400.0 + 8 * i)),
+        "network_receive_bytes_per_second": series("Network received by the pods", "bytes_per_second", 1048576.0,
+                                                   along(lambda i: 5e15 * (1 + i % 5) / 5)),
+        "network_receive_errors_per_second": series("Network receive errors", "per_second", None,
+                                                    along(lambda i: 1e-9 * (i % 4))),
+        "io_write_bytes_per_second": series("Filesystem writes of the service containers", "bytes_per_second",
+                                            1048576.0, along(lambda i: 98304.0)),
+        "a_figure_from_a_newer_module_" + "x" * 40: series("Something counted " + "y" * 80, "count", None,
+                                                             along(lambda i: 3e13 + i * 1e11)),
+    }
+    spans = [s["breached"] for s in items.values() if s["breached"]]
+    report["evidence"]["metrics"] = {
+        "healthy": False, "breaches": [], "series": items,
+        "series_range": {"start": START, "end": END, "step": STEP, "lookback": "5m"},
+        "incident_window": {"start": min(b[0][0] for b in spans), "end": max(b[-1][1] for b in spans),
+                            "figures": [name for name, s in items.items() if s["breached"]]}}
+    report["actions"] = [
+        {"action": "restart", "mode": "applied", "done": True, "cleared": False, "why": "no leader worker is running",
+         "at": iso(START + 5400)},
+        {"action": "scale", "mode": "applied", "done": False, "skipped_reason": "at the cap", "why": "CPU spike",
+         "at": iso(END + 40) + "+00:00"}]
+    return report
+
+
+# A log line of any length, with the characters that end a Markdown fence, a code span or an HTML element.
+LOG_LINES = [
+    "E1129 03:58:41.100223 1 provisioning_kafkas_mgr.go:98] failed to reconcile provisioning kafka "
+    "cfbm5p2ev4h2a3kqg4c0: " + "the strimzi operator did not answer in time, " * 60,
+    "```` a fence of four, then ``` three and ````` five ` `` ",
+    "</pre></td></tr></table><h1>not a heading</h1>",
+    "token=" + "Z9y8X7w6" * 120,
+    "   indented line\twith a tab and \u2028 a separator, then CJK 待機中 and an emoji 🔥",
+    "",
+] + HOSTILE
+
+
+def with_findings():
+    """The runbook's checks that found rows, with hostile text in ids, statuses, reasons, notes and log lines."""
+    report = base_report()
+    report["findings"] = [
+        {"check": "In case there are records with accepted, provisioning, resource_creating status, and the "
+                  "idle_time is over 45 mins, check the log for any abnormality.",
+         "table": "kafka_requests",
+         "rows": [{"id": "cfbm5p2ev4h2a3kqg4c0", "status": "provisioning", "idle_minutes": 75.2,
+                   "log_lines": LOG_LINES},
+                  {"id": HOSTILE[1], "status": HOSTILE[2], "idle_minutes": 3000.0, "log_lines": []},
+                  {"id": "`" * 7 + "id" + "x" * 200, "status": "accepted", "idle_minutes": 46,
+                   "log_lines": ["``````` seven", "`" * 12]}]},
+        {"check": "In case there is record with failed status, check the log for the error message.",
+         "table": "kafka_requests",
+         "rows": [{"id": "cfbm5p2ev4h2a3kqg4d1", "status": "failed", "idle_minutes": 20.0,
+                   "failed_reason": "Kafka instance failed: " + HOSTILE[3] + " " + HOSTILE[5] + " " + "r" * 300,
+                   "log_lines": [HOSTILE[4]]}]},
+        {"check": "Check if there is at least one OSD cluster created and in ready status.", "table": "clusters",
+         "rows": [], "note": "no OSD cluster is in ready status " + HOSTILE[0]},
+    ]
+    return report
+
+
+CASES = {"long_names": long_names, "long_texts": long_texts, "hostile_text": hostile_text, "no_evidence": no_evidence,
+         "with_series": with_series, "with_findings": with_findings}
 
 
 def render(facts, directory, name):
@@ -209,6 +344,10 @@ def test_report_reads_well_at_the_edges(tmp_path, report_browser, case):
         # the catch-all rule's evidence as a definition list, not JSON
         assert '{"' not in seen.text
         assert "pod problems\ncrash_looping, pods_not_ready" in seen.text
+        # a lone point is a dot; a restart without a time (an older record) is not on the axis
+        assert [(c["series"], c["dots"], c["polylines"], c["actions"]) for c in seen.charts] == [
+            ("cpu_ratio_max", 1, 0, []), ("bare", 0, 1, [])]
+        assert "50 % now, limit 80 %, within it throughout" in seen.text
     if case == "hostile_text":
         for text in HOSTILE:
             assert text in seen.text, text
@@ -217,3 +356,76 @@ def test_report_reads_well_at_the_edges(tmp_path, report_browser, case):
         assert "<script" not in html and "<img" not in html
     if case == "no_evidence":
         assert "no rule was applied" in seen.text
+        assert "#metrics" not in report_expectations(report)
+    if case == "long_names":
+        # metrics read at one instant only (no series): the section says so, with no chart
+        assert "No time series" in seen.text and not seen.charts
+    if case == "with_series":
+        check_series(report, seen, html, markdown)
+    if case == "with_findings":
+        check_findings(report, seen, html, markdown)
+
+
+def check_series(report, seen, html, markdown):
+    """One figure per series, in the DOM as the data says: lines where there are values, broken at gaps, the line
+    the figure crossed between its lowest and highest point, the actions on every chart's time axis."""
+    series = report["evidence"]["metrics"]["series"]
+    charts = dict((c["series"], c) for c in seen.charts)
+    assert sorted(charts) == sorted(series)
+    for name, chart in charts.items():
+        assert chart["crossed"] == ("yes" if series[name]["breached"] else "no"), name
+        assert chart["points"] == len([p for p in series[name]["points"] if p[1] is not None]), name
+        if chart["chart"]:
+            assert chart["breaches"] == len(series[name]["breached"]), name
+            assert chart["incident"] == 1, name
+            assert chart["actions"] == ["scale", "restart"], name  # the latest on the top row
+            assert 3 <= chart["ticks"] <= 8, name
+    cpu = charts["cpu_ratio_max"]
+    assert cpu["y_min"] < cpu["threshold_y"] < cpu["y_max"]  # SVG y grows downwards: the line crosses the limit
+    flat = charts["error_ratio"]
+    assert flat["polylines"] == 1 and flat["y_min"] == flat["y_max"] and flat["threshold_y"] < flat["y_min"]
+    assert charts["error_ratio_router"]["polylines"] == 1 and charts["error_ratio_router"]["breaches"] > 5
+    # null values, a lone point between two nulls, missing steps: four lines and a dot
+    gaps = charts["latency_p99_seconds"]
+    assert (gaps["polylines"], gaps["dots"]) == (4, 1)
+    share = charts["fraction_under_1s"]  # must stay above its SLO: the axis starts near it, not at 0
+    assert share["y_max"] > share["threshold_y"] > share["y_min"] and "below it since" in share["caption"]
+    assert charts["network_receive_errors_per_second"]["threshold_y"] is None
+    # no points, and points that are all undefined: words, no chart; the query's error is text, not markup
+    assert not charts["restarts"]["chart"] and "no data: " + HOSTILE[0] in seen.text
+    memory = charts["memory_ratio_max"]
+    assert not memory["chart"] and "every point is undefined" in memory["caption"]
+    assert "<script" not in html
+    # huge and tiny values in units a person reads
+    assert "TiB/s" in charts["network_receive_bytes_per_second"]["caption"] and "e-09/s" in seen.text
+    assert "46.7 min now, SLO 15 min" in charts["kafka_create_p90_seconds"]["caption"]
+    # the Markdown says the same in words
+    assert "- CPU of the busiest pod, share of its limit: 97 % now, limit 80 %, over it since 03:50 UTC" in markdown
+    assert "- 5xx share of the API's requests (application): 0 % now, SLO 5 %, within it throughout" in markdown
+    assert "\nIncident window 03:00–05:30 UTC: 5xx share of the route's responses (router); " in markdown
+    assert "- restart (applied) recorded at 04:30 UTC" in markdown
+
+
+def check_findings(report, seen, html, markdown):
+    """Each finding and its rows; the database's and the logs' text shown as those very characters, never markup:
+    in the HTML escaped, in the Markdown (rendered by a CommonMark parser) inside fences longer than any backtick
+    run and code spans, with no HTML of theirs."""
+    for text in HOSTILE + LOG_LINES[1:4]:
+        assert text in seen.text, text
+    assert "<script" not in html and "<h1>not" not in html and "<img" not in html
+    tokens = list(walk(MarkdownIt("commonmark").parse(markdown)))
+    assert not [t for t in tokens if t.type.startswith("html")]
+    fences = [t for t in tokens if t.type == "fence"]
+    logged = [row["log_lines"] for f in report["findings"] for row in f["rows"] if row["log_lines"]]
+    assert [t.content for t in fences] == ["\n".join(lines) + "\n" for lines in logged]
+    rendered = MarkdownIt("commonmark").render(markdown)
+    for text in HOSTILE:
+        assert html_lib.escape(text, quote=True).replace("&#x27;", "'") in rendered, text
+    assert "no OSD cluster is in ready status" in markdown
+
+
+def walk(tokens):
+    for token in tokens:
+        yield token
+        for child in walk(token.children or []):
+            yield child

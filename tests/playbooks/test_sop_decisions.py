@@ -1,16 +1,23 @@
 """Every shipped scenario through the playbook of its runbook section, in recommend mode: the decision is the
 scenario's expected one, the escalation reaches the right team once per incident, and nothing changes."""
 import json
+import os
 import re
 
 import pytest
+import yaml
 
 from fleet_lab import scenario as scenarios
 
 from browser import report_expectations
-from conftest import SECTION_PLAYBOOK
+from conftest import ROOT, SECTION_PLAYBOOK
 
 CASES = list(scenarios.available())
+SECTIONS = yaml.safe_load(open(os.path.join(ROOT, "roles", "kas_fleet", "vars", "main.yml")))["kas_fleet_sections"]
+# One series each metrics group of slo_metrics_info always returns (burn_rates has none).
+GROUP_SERIES = {"requests": "error_ratio", "latency": "latency_p99_seconds", "resources": "cpu_ratio_max",
+                "kafka": "kafka_create_p90_seconds", "network": "network_receive_bytes_per_second",
+                "io": "io_read_bytes_per_second"}
 TEAM_ROUTE = {"escalate_ocm": "pagerduty", "escalate_data_plane": "slack", "escalate_control_plane": "pagerduty"}
 
 
@@ -73,6 +80,18 @@ def test_section_decides_as_the_runbook_says(fleet_lab, run_playbook, report_bro
     # The HTML report as a person sees it, in a real browser (screenshots in tests/output/reports).
     seen = report_browser.check(run.keep(name), name, report_expectations(run.report))
     assert seen.problems == [], "\n".join(seen.problems)
+    # A chart (or words, when Prometheus had no point) for every figure of the metrics groups the section reads.
+    sections = SECTIONS if loaded["section"] == "none" else {loaded["section"]: SECTIONS[loaded["section"]]}
+    groups = set(group for section in sections.values() for group in section["metrics"])
+    charts = dict((c["series"], c) for c in seen.charts)
+    assert set(GROUP_SERIES[g] for g in groups if g in GROUP_SERIES) <= set(charts), sorted(charts)
+    if name == "high_latency_cpu_pressure":
+        # the pods at their CPU limit: the CPU chart's line crosses its limit line (SVG y grows downwards)
+        cpu = charts["cpu_ratio_max"]
+        assert cpu["chart"] and cpu["crossed"] == "yes", cpu
+        assert cpu["y_max"] > cpu["threshold_y"] > cpu["y_min"], cpu
+        assert charts["latency_p99_seconds"]["crossed"] == "yes" and charts["error_ratio"]["crossed"] == "no"
+        assert "over it since" in charts["cpu_ratio_max"]["caption"]
 
 
 @pytest.mark.parametrize("name", TRIAGE_CASES)
