@@ -16,7 +16,6 @@ __metaclass__ = type
 REMEDIATIONS = {"restart_pods": "restart", "start_pods": "scale", "scale_up": "scale"}
 UNSURE = "unsure"
 HEALTHY_RULE = "No rule of the section matched and every check ran: nothing to do."
-UNSURE_RULE = "Otherwise, or if unsure about the reason, escalate the issue to the Control Plane team"
 
 # Why a check did not run; "failed" and "denied" mean the run could not see what the runbook asks to look at.
 NOT_CONFIGURED, DENIED, FAILED = "not_configured", "denied", "failed"
@@ -85,7 +84,7 @@ def _unsure(verdict, section, conf, checks_failed, others_fired):
     if not reasons:
         reasons.append("an earlier rule of the section fired" if others_fired else
                        "nothing abnormal in this section's signs and every check ran")
-    out = {"id": UNSURE, "rule": verdict.get("rule") or UNSURE_RULE, "decision": "escalate_control_plane",
+    out = {"id": UNSURE, "rule": verdict["rule"], "decision": "escalate_control_plane",
            "fired": bool(blind) or (bool(signs) and not others_fired),
            "reason": "; ".join(reasons),
            "signs": signs, "checks_failed": blind}
