@@ -67,3 +67,11 @@ def test_an_existing_file_is_never_overwritten(tmp_path):
 def test_only_plain_file_names(name):
     with pytest.raises(ValueError, match="is not a plain file name"):
         safe_name(name)
+
+
+def test_templates_render_with_the_core_filters_and_data_stays_text(tmp_path):
+    from ansible_collections.kas.fleet_manager.plugins.action.report_files import plain, renderer
+    (tmp_path / "t.j2").write_text(u"{% for k, v in r | dictsort %}{{ k }}={{ v | to_json }}\n{% endfor %}"
+                                   u"{{ r.name | regex_replace('a', 'A') }}\n")
+    out = renderer([str(tmp_path)]).get_template("t.j2").render(r=plain({"name": "{{ 7 * 6 }} and <b>", "n": 2}))
+    assert out == u'n=2\nname="{{ 7 * 6 }} and <b>"\n{{ 7 * 6 }} And <b>\n'  # the value is never templated
