@@ -23,7 +23,8 @@ Seeding (``Postgres.seed``), from a loaded scenario:
   (xid ids, regions of aws/gcp, owners, organisation ids, standard/developer instances on ready clusters,
   created days ago, updated in the last five minutes);
 * ``database.clusters`` / ``database.kafka_requests`` entries: ``{status, idle_minutes, count, deleted, ...}``
-  make ``count`` rows with ``updated_at = now - idle_minutes``; ``deleted: true`` rows are soft-deleted
+  make ``count`` rows with ``updated_at = now - idle_minutes`` and the ids ``scenario.load`` gave the entry
+  (``ids``, the ids the pods' logs name); ``deleted: true`` rows are soft-deleted
   (``deleted_at = updated_at``); ``failed_reason`` (kafka requests) and any other key naming a column of the
   table set that column (unknown keys are refused);
 * ``database.leader_leases``: ``null`` derives one row per upstream lease_type from the pods: a pod leads the
@@ -97,7 +98,7 @@ KAFKA_COLUMNS = (
     "expires_at", "promotion_status", "promotion_details", "kafkas_routes_base_domain_name",
     "kafkas_routes_base_domain_tls_key_ref", "kafkas_routes_base_domain_tls_crt_ref")
 LEASE_COLUMNS = ("id", "created_at", "updated_at", "deleted_at", "leader", "lease_type", "expires")
-ROW_META = ("status", "idle_minutes", "count", "deleted")
+ROW_META = ("status", "idle_minutes", "count", "deleted", "ids")
 BULK_ROWS = 20000  # from this many filler kafka requests, seed() rebuilds the indexes after COPY
 
 REGIONS = (("aws", "us-east-1"), ("aws", "us-east-1"), ("aws", "eu-west-1"), ("aws", "us-west-2"),
@@ -674,14 +675,15 @@ class Seeder(object):
                 out.append(row)
         return "".join(out)
 
-    def _cluster_row(self, status, updated, created):
+    def _cluster_row(self, status, updated, created, row_id=None):
         rng = self.rng
         cloud, region = REGIONS[rng.randrange(len(REGIONS))]
         early = status == "cluster_accepted"
         provisioning = status in ("cluster_provisioning", "failed")
         dns = "" if early or provisioning else self._cluster_dns()
+        drawn = _xid(rng, created)  # drawn even when row_id is given: the following values stay the same
         return {
-            "id": _xid(rng, created), "created_at": _dt(created), "updated_at": _dt(updated), "deleted_at": None,
+            "id": row_id or drawn, "created_at": _dt(created), "updated_at": _dt(updated), "deleted_at": None,
             "cloud_provider": cloud, "region": region,
             "cluster_id": _xid(rng, created) if early else _b32(rng, 32),
             "external_id": "" if early else _uuid4(rng),
@@ -742,13 +744,14 @@ class Seeder(object):
         if out:
             yield "".join(out)
 
-    def _kafka_row(self, status, updated, created):
+    def _kafka_row(self, status, updated, created, row_id=None):
         rng = self.rng
         if self.ready_clusters:
             cluster_id, cloud, region, dns = self.ready_clusters[rng.randrange(len(self.ready_clusters))]
         else:
             cluster_id, cloud, region, dns = "", "aws", "us-east-1", ""
         kid = _xid(rng, created)
+        kid = row_id or kid
         name = "%s-%s-%d" % (rng.choice(_WORDS_A), rng.choice(_WORDS_B), rng.randrange(1000))
         early = status in ("accepted", "preparing")
         host = "%s-%s.%s" % (name[:32], kid, self.kafka_domain)
@@ -789,11 +792,14 @@ class Seeder(object):
                                 % (table, index, ", ".join(unknown), ", ".join(columns)))
         status = entry["status"]
         idle = float(entry.get("idle_minutes", 1) or 0)
-        for _ in range(int(entry.get("count", 1))):
+        ids = entry.get("ids") or []
+        for k in range(int(entry.get("count", 1))):
             updated = self.t - idle * 60
             created = updated if status in ("accepted", "cluster_accepted") else \
                 updated - self.rng.uniform(2, 20) * 60
-            row = (self._cluster_row if table == "clusters" else self._kafka_row)(status, updated, created)
+            # the id scenario.load decided, so the pod logs name the same rows
+            row = (self._cluster_row if table == "clusters" else self._kafka_row)(
+                status, updated, created, ids[k] if k < len(ids) else None)
             row.update(extra)
             if entry.get("deleted"):
                 row["deleted_at"] = row["updated_at"]
