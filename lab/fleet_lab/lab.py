@@ -1,8 +1,8 @@
 """``Lab``: bring the whole lab up, switch its scenario, and take it down. The CLI and the pytest fixtures
 both use this class, so they start and stop exactly the same things.
 
-Order of ``up``: PostgreSQL (a real server, needed for the secret the API serves), Prometheus (backfilled),
-then the service daemon (Kubernetes API, Sentry, sink, the proxies in front of PostgreSQL and Prometheus),
+Order of ``up``: PostgreSQL (a real server, needed for the secret the API serves) and Prometheus (backfilled) side
+by side, then the service daemon (Kubernetes API, Sentry, sink, the proxies in front of PostgreSQL and Prometheus),
 then the database seed. One ``now`` is chosen per scenario load and shared by every component, so pod logs,
 database idle times and metrics agree.
 
@@ -30,6 +30,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -122,23 +123,45 @@ class Lab(object):
             "started": {},
         }
         state.write(lab.state_dir, info)
+        timings = info["timings"] = {}  # seconds each step of up took
+        started = time.monotonic()
         try:
+            # PostgreSQL (copying its files: disk work) starts while promtool builds the history (CPU work)
             pg = postgres.Postgres(lab.state_dir)
-            info["db"] = pg.start(environments=len(envs))
-            info["started"]["postgres"] = info["db"].get("pid")
-            state.write(lab.state_dir, info)
+            pg_started = {}
 
-            prom = prometheus.Prometheus(lab.state_dir)
-            if prom.available:
-                prom.load_scenario(envs if len(envs) > 1 else loaded, now)
-                info["prometheus"] = dict(prom.start(), available=True)
-                info["started"]["prometheus"] = info["prometheus"].get("pid")
-            else:
-                info["prometheus"] = {"available": False, "reason": prom.reason, "url": None}
-            state.write(lab.state_dir, info)
+            def start_pg():
+                try:
+                    pg_started["db"] = pg.start(environments=len(envs))
+                except BaseException as exc:  # raised again below, in this thread
+                    pg_started["error"] = exc
+                pg_started["seconds"] = round(time.monotonic() - started, 2)
+
+            pg_thread = threading.Thread(target=start_pg, name="postgres-start")
+            pg_thread.start()
+            try:
+                prom = prometheus.Prometheus(lab.state_dir)
+                if prom.available:
+                    prom.load_scenario(envs if len(envs) > 1 else loaded, now)
+                    info["prometheus"] = dict(prom.start(), available=True)
+                    info["started"]["prometheus"] = info["prometheus"].get("pid")
+                else:
+                    info["prometheus"] = {"available": False, "reason": prom.reason, "url": None}
+                timings["prometheus"] = round(time.monotonic() - started, 2)
+            finally:
+                pg_thread.join()
+                if "db" in pg_started:
+                    info["db"] = pg_started["db"]
+                    info["started"]["postgres"] = info["db"].get("pid")
+                timings["postgres"] = pg_started.get("seconds")
+                state.write(lab.state_dir, info)
+            if "error" in pg_started:
+                raise pg_started["error"]
+            clock = time.monotonic()
 
             info["daemon"] = lab._start_daemon(timeout)
             info["started"]["daemon"] = info["daemon"]["pid"]
+            timings["daemon"], clock = round(time.monotonic() - clock, 2), time.monotonic()
             state.write(lab.state_dir, info)
 
             if len(envs) == 1:
@@ -146,6 +169,8 @@ class Lab(object):
             else:
                 pg.seed_environments(envs, now)
             lab._write_client_files(info, loaded)
+            timings["seed"] = round(time.monotonic() - clock, 2)
+            state.write(lab.state_dir, info)
         except BaseException:
             lab.down(quiet=True)
             raise

@@ -53,6 +53,7 @@ import signal
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 
@@ -512,10 +513,28 @@ class Postgres(object):
         names = dbnames_ or info.get("databases") or [info["dbname"]]
         if len(names) != len(scenarios):
             raise PostgresError("%d scenarios for %d databases (%s)" % (len(scenarios), len(names), ", ".join(names)))
-        out, live = [], {}
-        for scenario, dbname in zip(scenarios, names):
-            counts, live[dbname] = self._seed(scenario, now, None, dbname)
-            out.append(counts)
+        out, live = [None] * len(names), {}
+        work = list(enumerate(zip(scenarios, names)))
+        errors = []
+
+        def seed_some():  # two at a time: one builds its rows while the server loads the other's
+            while work and not errors:
+                try:
+                    i, (scenario, dbname) = work.pop(0)
+                except IndexError:
+                    return
+                try:
+                    out[i], live[dbname] = self._seed(scenario, now, None, dbname)
+                except BaseException as exc:
+                    errors.append(exc)
+
+        threads = [threading.Thread(target=seed_some, name="seed-%d" % k) for k in range(min(2, len(work)))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
         self._set_live(live)
         return out
 
