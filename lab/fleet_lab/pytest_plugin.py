@@ -2,7 +2,8 @@
 
 Use with ``pytest_plugins = ["fleet_lab.pytest_plugin"]``. Mark a module with
 ``pytestmark = pytest.mark.lab_scenario("osd_no_leader")`` to start it on another scenario; tests switch with
-``fleet_lab.switch(name)``. ``lab_factory(name, environments=N)`` starts a lab of N fleet environments. Faults: ``fleet_lab.fault(component, kind, ...)``; clear them after each test
+``fleet_lab.switch(name)``. ``lab_factory(name, environments=N)`` starts a lab of N fleet environments (an
+inventory host each). Faults: ``fleet_lab.fault(component, kind, ...)``; clear them after each test
 (``fleet_lab.clear_faults()``) as they outlive it (a scenario switch also replaces them).
 """
 import os

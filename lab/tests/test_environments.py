@@ -3,6 +3,7 @@ has its namespace with its deployment, pods, logs and secret, its database (the 
 database proxy), its Prometheus series, its Sentry project and chat route, and a host in the inventory; kubectl and
 psql see them all with the lab's runbook credentials; a scenario switch switches them all; faults by path and
 remediations act on one environment. A lab of one environment is the lab it always was."""
+import base64
 import collections
 import json
 import os
@@ -19,7 +20,7 @@ import pytest
 import yaml
 
 from fleet_lab import postgres, prometheus, scenario as scenario_mod, tsdb
-from fleet_lab.lab import Lab, environment_records
+from fleet_lab.lab import environment_records
 
 pytest_plugins = ["fleet_lab.pytest_plugin"]
 
@@ -127,7 +128,7 @@ def test_each_secret_names_its_own_database_through_the_proxy(lab):
     for loaded, record in zip(envs(), lab.environments):
         secret = json.loads(kubectl(lab, "-n", loaded["namespace"], "get", "secret", "kas-fleet-manager-rds",
                                     "-o", "json"))
-        data = dict((k, __import__("base64").b64decode(v).decode()) for k, v in secret["data"].items())
+        data = dict((k, base64.b64decode(v).decode()) for k, v in secret["data"].items())
         assert (data["db.host"], int(data["db.port"])) == proxy
         assert data["db.name"] == record["dbname"]
         # the secret's credentials reach that database, which holds this environment's rows
