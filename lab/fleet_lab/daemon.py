@@ -9,7 +9,8 @@ reach them: the ``kas-fleet-manager-rds`` secret this process serves names the d
 
 Environments: one daemon serves every fleet environment of the lab (``fleet-lab up --environments N``): a
 namespace each in the Kubernetes API (whose ``kas-fleet-manager-rds`` names the environment's database behind
-the one database proxy), a Sentry project each, one sink; a rollout in a namespace remediates its database.
+the one database proxy), a Sentry project each, one sink; a rollout in a namespace remediates its database; a
+scenario fault naming the scenario's namespace or Sentry project acts on each environment's (``environment_faults``).
 
 Admin endpoint (loopback, never faulted): ``POST /_lab/scenario`` lets ``fleet-lab scenario`` switch the
 in-process components to another scenario without a restart (the scenario's ``faults`` replace every fault);
@@ -91,7 +92,8 @@ class Daemon(object):
             else:
                 self.sentry.load_projects({record["sentry_project"]: s for s, record
                                            in zip(self.environments, self.records)}, self.now)
-            self.faults.replace(self.scenario["faults"])
+            self.faults.replace(environment_faults(self.scenario["faults"], self.environments, self.records,
+                                                   self.info["sentry"]["org"]))
             self.kube.write_kubeconfig(os.path.join(self.state_dir, "kubeconfig"))
 
     def environment_of(self, namespace):
@@ -141,6 +143,32 @@ class Daemon(object):
             except Exception:
                 LOG.exception("stopping %s", component)
         self.admin.shutdown()
+
+
+def environment_faults(faults, environments, records, org):
+    """A scenario's ``faults`` for a lab of several environments: a fault whose path names the scenario's
+    namespace (``/api/v1/namespaces/NS/...``) or Sentry project (``/api/0/projects/ORG/kas-fleet-manager/...``)
+    becomes one fault per environment, naming the environment's (each with its own count); the others act on
+    every environment as they are (the sink's ``/slack/mk-sre`` is a prefix of each environment's route)."""
+    if len(environments) < 2:
+        return faults
+    from fleet_lab.lab import SENTRY_PROJECT
+    first = environments[0]["lab_environment"]
+    markers = (("/namespaces/%s" % first["base_namespace"], ["/namespaces/%s" % r["namespace"] for r in records]),
+               ("/projects/%s/%s" % (org, SENTRY_PROJECT), ["/projects/%s/%s" % (org, r["sentry_project"])
+                                                            for r in records]))
+    out = []
+    for fault in faults:
+        path = fault.get("path") or ""
+        for marker, replacements in markers:
+            at = path.find(marker)
+            end = at + len(marker)
+            if at >= 0 and (end == len(path) or path[end] == "/"):
+                out.extend(dict(fault, path=path[:at] + replacement + path[end:]) for replacement in replacements)
+                break
+        else:
+            out.append(fault)
+    return out
 
 
 def _admin_handler(daemon):

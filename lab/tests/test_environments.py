@@ -19,7 +19,8 @@ import psycopg2
 import pytest
 import yaml
 
-from fleet_lab import postgres, prometheus, scenario as scenario_mod, tsdb
+from fleet_lab import faults as faults_mod, postgres, prometheus, scenario as scenario_mod, tsdb
+from fleet_lab.daemon import environment_faults
 from fleet_lab.lab import environment_records
 
 pytest_plugins = ["fleet_lab.pytest_plugin"]
@@ -92,6 +93,24 @@ def test_environment_names():
     assert len(set(pods)) == len(pods) == 3 * N
     assert postgres.dbnames(N) == ["kas-fleet-manager-env%02d" % i for i in (1, 2, 3)]
     assert scenario_mod.environment_suffix(7, 120) == "env007"
+
+
+def test_scenario_faults_naming_the_namespace_or_project_act_per_environment():
+    loaded = envs()
+    records = environment_records(loaded)
+    given = [faults_mod.normalize(f) for f in (
+        {"component": "kube", "kind": "status", "path": "/api/v1/namespaces/kas-fleet-manager-stage/pods", "count": 2},
+        {"component": "sentry", "kind": "status", "code": 500, "path": "/api/0/projects/app-sre/kas-fleet-manager/"},
+        {"component": "sink", "kind": "status", "path": "/slack/mk-sre"},
+        {"component": "kube", "kind": "status", "path": "/api/v1/namespaces/kas-fleet-manager-stagey/pods"},
+        {"component": "db", "kind": "refuse", "count": 1})]
+    got = environment_faults(given, loaded, records, "app-sre")
+    assert [f["path"] for f in got[:3]] == ["/api/v1/namespaces/%s/pods" % e["namespace"] for e in loaded]
+    assert all(f["count"] == 2 for f in got[:3])
+    assert [f["path"] for f in got[3:6]] == ["/api/0/projects/app-sre/kas-fleet-manager-env%02d/" % i
+                                             for i in (1, 2, 3)]
+    assert got[6:] == given[2:]
+    assert environment_faults(given, loaded[:1], records[:1], "app-sre") == given
 
 
 # -- the lab ----------------------------------------------------------------------------------------------------------
