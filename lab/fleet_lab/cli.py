@@ -1,10 +1,14 @@
 """fleet-lab: the runbook's world on this machine.
 
-  fleet-lab up --scenario NAME_OR_PATH [--state-dir DIR] [--clusters N --kafkas N --log-kb N]
+  fleet-lab up --scenario NAME_OR_PATH [--environments N] [--state-dir DIR] [--clusters N --kafkas N --log-kb N]
   fleet-lab status | scenarios | scenario NAME_OR_PATH | integration-config | down   [--state-dir DIR]
   fleet-lab fault add COMPONENT KIND [--code N] [--retry-after S] [--seconds S] [--bytes N] [--path PREFIX]
                       [--method M] [--count N] [--window S]
   fleet-lab fault list [--json] | fault clear [COMPONENT]
+
+Environments (lab/SCENARIOS.md, "Environments"): ``up --environments N`` serves N fleet environments from one
+set of processes (namespaces kas-fleet-manager-stage-env01 ..., a database and a Sentry project each) and writes
+an inventory of N hosts; ``scenario NAME`` switches them all.
 
 Faults (lab/SCENARIOS.md, "Faults"): COMPONENT is sink, kube, sentry, prometheus or db; KIND status, stall, hang,
 refuse or (kube) cut_log. Examples: make the Slack route answer 503 twice (``fault add sink status --code 503
@@ -52,6 +56,8 @@ def main(argv=None):
         p.add_argument("--clusters", type=int, help="filler ready clusters (volume)")
         p.add_argument("--kafkas", type=int, help="filler ready kafka requests (volume)")
         p.add_argument("--log-kb", type=int, help="KB of log per pod (volume)")
+    up.add_argument("--environments", type=int, default=1, metavar="N",
+                    help="fleet environments to serve (a namespace, database and Sentry project each; default 1)")
     sub.add_parser("status", parents=[common], help="what runs, where")
     sub.add_parser("scenarios", parents=[common], help="list shipped scenarios: section and expected decision")
     sub.add_parser("integration-config", parents=[common], help="print the vars ansible-test passes to integration targets")
@@ -82,18 +88,28 @@ def main(argv=None):
                 os.path.join(lab.state_dir, "lab.json")):
             raise LabError("no lab in %s (start one with: fleet-lab up --state-dir %s)" % (lab.state_dir, lab.state_dir))
         if args.command == "up":
+            if args.environments < 1:
+                raise LabError("--environments: expected a number of at least 1, got %d" % args.environments)
             start = time.monotonic()
-            Lab.up(args.state_dir, args.scenario, volume=_volume(args))
+            Lab.up(args.state_dir, args.scenario, volume=_volume(args), environments=args.environments)
             status = lab.status()
-            print("fleet-lab: up in %.1f s, scenario %s, namespace %s" % (time.monotonic() - start,
-                                                                         status["scenario"], status["namespace"]))
+            if args.environments == 1:
+                print("fleet-lab: up in %.1f s, scenario %s, namespace %s" % (time.monotonic() - start,
+                                                                             status["scenario"], status["namespace"]))
+            else:
+                envs = status["environments"]
+                print("fleet-lab: up in %.1f s, scenario %s, %d environments: namespaces %s ... %s"
+                      % (time.monotonic() - start, status["scenario"], len(envs), envs[0]["namespace"],
+                         envs[-1]["namespace"]))
             _print_status(status)
             print("  source %s/env.sh   # kubectl, psql" % lab.state_dir)
         elif args.command == "scenario":
             start = time.monotonic()
             loaded = lab.switch(args.name, volume=_volume(args))
-            print("fleet-lab: scenario %s loaded in %.1f s (expected decision: %s)"
-                  % (loaded["name"], time.monotonic() - start, loaded["expected"]["decision"]))
+            count = loaded["lab_environment"]["count"]
+            print("fleet-lab: scenario %s loaded in %.1f s%s (expected decision: %s)"
+                  % (loaded["name"], time.monotonic() - start, " in %d environments" % count if count > 1 else "",
+                     loaded["expected"]["decision"]))
         elif args.command == "status":
             status = lab.status()
             print(json.dumps(status, indent=2))

@@ -7,6 +7,11 @@ passes their details in ``lab.json``. Clients are given the proxies (``fleet_lab
 reach them: the ``kas-fleet-manager-rds`` secret this process serves names the database proxy, and
 ``daemon.json`` reports both proxies for the inventory and ``env.sh``.
 
+Environments: one daemon serves every fleet environment of the lab (``fleet-lab up --environments N``): a
+namespace each in the Kubernetes API (whose ``kas-fleet-manager-rds`` names the environment's database behind
+the one database proxy), a Sentry project each, one sink; a rollout in a namespace remediates its database; a
+scenario fault naming the scenario's namespace or Sentry project acts on each environment's (``environment_faults``).
+
 Admin endpoint (loopback, never faulted): ``POST /_lab/scenario`` lets ``fleet-lab scenario`` switch the
 in-process components to another scenario without a restart (the scenario's ``faults`` replace every fault);
 ``GET /_lab/faults`` lists the faults, ``POST /_lab/faults`` adds one (201 with it; 400 with the reason),
@@ -39,7 +44,9 @@ class Daemon(object):
 
         self.state_dir = state_dir
         self.info = state.read(state_dir)
-        self.scenario = None
+        self.scenario = None  # the first environment's
+        self.environments = []  # the scenario as each environment runs it (scenario.load_environments)
+        self.records = []  # lab.environment_records: namespace, database, Sentry project of each
         self.now = None
         self.lock = threading.Lock()
         self.faults = Faults()
@@ -66,17 +73,35 @@ class Daemon(object):
         self.load(self.info["scenario"]["path"], self.info["scenario"].get("volume"), self.info["now"])
 
     def load(self, path, volume, now_iso):
+        """Load the scenario into every in-process component, once per fleet environment of the lab (lab.json's
+        ``environments``: a namespace, a database and a Sentry project each)."""
+        from fleet_lab.lab import environment_records
+        count = len(self.info.get("environments") or [None])
         with self.lock:
-            self.scenario = scenario_mod.load(path, volume=volume)
+            self.environments = scenario_mod.load_environments(path, volume=volume, environments=count)
+            self.scenario = self.environments[0]
+            self.records = environment_records(self.environments)
             self.now = datetime.datetime.fromisoformat(now_iso)
             db = self.info["db"]
             host, port = self.db_proxy.address
-            self.kube.load_scenario(self.scenario, {"host": host, "port": port, "name": db["dbname"],
-                                                    "user": db["app"]["user"], "password": db["app"]["password"]},
-                                    self.now)
-            self.sentry.load_scenario(self.scenario, self.now)
-            self.faults.replace(self.scenario["faults"])
+            self.kube.load_environments([(s, {"host": host, "port": port, "name": record["dbname"],
+                                              "user": db["app"]["user"], "password": db["app"]["password"]})
+                                         for s, record in zip(self.environments, self.records)], self.now)
+            if count == 1:
+                self.sentry.load_scenario(self.scenario, self.now)
+            else:
+                self.sentry.load_projects({record["sentry_project"]: s for s, record
+                                           in zip(self.environments, self.records)}, self.now)
+            self.faults.replace(environment_faults(self.scenario["faults"], self.environments, self.records,
+                                                   self.info["sentry"]["org"]))
             self.kube.write_kubeconfig(os.path.join(self.state_dir, "kubeconfig"))
+
+    def environment_of(self, namespace):
+        """(scenario, lab.json record) of the environment whose namespace is ``namespace`` (the first's if none)."""
+        for s, record in zip(self.environments, self.records):
+            if s["namespace"] == namespace:
+                return s, record
+        return self.environments[0], self.records[0]
 
     def _prometheus_url(self):
         """Where Prometheus listens now (``fleet-lab scenario`` restarts it, on another port if its own was taken)."""
@@ -89,9 +114,11 @@ class Daemon(object):
         LOG.info("rollout complete: %s %s", kind, info)
         if not info.get("pods"):  # scaled to zero: no worker runs, nothing in the database changes
             return
+        scenario, record = self.environment_of(info.get("namespace"))
         try:
-            postgres.Postgres(self.state_dir).apply_remediation(kind, self.scenario, _utcnow(),
-                                                                leaders=info.get("worker_ids"))
+            postgres.Postgres(self.state_dir).apply_remediation(kind, scenario, _utcnow(),
+                                                                leaders=info.get("worker_ids"),
+                                                                dbname=record["dbname"])
         except Exception:  # keep serving: a failed DB update shows up as the symptom not clearing
             LOG.exception("database update after %s failed", kind)
 
@@ -116,6 +143,32 @@ class Daemon(object):
             except Exception:
                 LOG.exception("stopping %s", component)
         self.admin.shutdown()
+
+
+def environment_faults(faults, environments, records, org):
+    """A scenario's ``faults`` for a lab of several environments: a fault whose path names the scenario's
+    namespace (``/api/v1/namespaces/NS/...``) or Sentry project (``/api/0/projects/ORG/kas-fleet-manager/...``)
+    becomes one fault per environment, naming the environment's (each with its own count); the others act on
+    every environment as they are (the sink's ``/slack/mk-sre`` is a prefix of each environment's route)."""
+    if len(environments) < 2:
+        return faults
+    from fleet_lab.lab import SENTRY_PROJECT
+    first = environments[0]["lab_environment"]
+    markers = (("/namespaces/%s" % first["base_namespace"], ["/namespaces/%s" % r["namespace"] for r in records]),
+               ("/projects/%s/%s" % (org, SENTRY_PROJECT), ["/projects/%s/%s" % (org, r["sentry_project"])
+                                                            for r in records]))
+    out = []
+    for fault in faults:
+        path = fault.get("path") or ""
+        for marker, replacements in markers:
+            at = path.find(marker)
+            end = at + len(marker)
+            if at >= 0 and (end == len(path) or path[end] == "/"):
+                out.extend(dict(fault, path=path[:at] + replacement + path[end:]) for replacement in replacements)
+                break
+        else:
+            out.append(fault)
+    return out
 
 
 def _admin_handler(daemon):

@@ -6,6 +6,7 @@ carries its package prefix: ``*cluster_mgrs.ClusterManager`` in current builds, 
 in the builds the runbook was written for.
 """
 import datetime
+import re
 import uuid
 
 # Worker short name -> (current Go type with package, legacy Go type or None, leader_leases.lease_type)
@@ -90,6 +91,58 @@ ERROR_TEMPLATES = {
         ("keycloak.go:130", "failed to get token: 401 Unauthorized: invalid_client"),
     ],
 }
+
+# Lines about the scenario's own database rows (scenario.py gives each pod the rows its workers reconcile: the
+# leader of the worker of the row's status). An error line of a category can name a row when one of the
+# category's templates fits the row's status: {category: {template index: statuses}}; those lines name the row's
+# id instead of a random one. Rows no error line names get an INFO reconcile line; failed rows also an INFO line
+# with their failed_reason. INFO lines must never count as errors (plugins/module_utils/classify.py counts glog
+# E/F lines and lines matching DEFAULT_ERROR_PATTERNS, which ERROR_WORDS repeats).
+ROW_CATEGORY_TABLE = {"kafka": "kafka_requests", "ocm": "clusters"}
+ROW_ERROR_TEMPLATES = {
+    "kafka": {0: ("preparing", "resource_creating", "provisioning", "failed"), 2: ("deprovision", "deleting")},
+    "ocm": {0: ("cluster_accepted", "failed"),
+            1: ("cluster_provisioning", "cluster_provisioned", "waiting_for_kas_fleetshard_operator"),
+            2: ("cluster_provisioned", "waiting_for_kas_fleetshard_operator")},
+}
+WORKER_SOURCE = {
+    "AcceptedKafkaManager": "accepted_kafkas_mgr.go",
+    "PreparingKafkaManager": "preparing_kafkas_mgr.go",
+    "ProvisioningKafkaManager": "provisioning_kafkas_mgr.go",
+    "DeletingKafkaManager": "deleting_kafkas_mgr.go",
+    "ClusterManager": "clusters_mgr.go",
+    "DeprovisioningClustersManager": "deprovisioning_clusters_mgr.go",
+    "CleanupClustersManager": "cleanup_clusters_mgr.go",
+}
+ERROR_WORDS = re.compile(r"\bError\b|\bERROR\b|[Ee]xception|\bpanic\b")
+
+
+def row_error(category, template_index, source, template, row):
+    """(source, message) of error template ``template_index`` of ``category`` naming ``row`` (a ``rows`` entry of a
+    scenario pod): the template with the row's id, the status it names adapted to the row's (kafka requests)."""
+    msg = template.replace("{id}", row["id"])
+    if category == "kafka" and template_index == 0 and row["status"] not in ("provisioning", "failed"):
+        msg = msg.replace("reconcile provisioning kafka", "reconcile %s kafka" % row["status"], 1)
+        source = source.replace("provisioning_kafkas_mgr.go", WORKER_SOURCE.get(row["worker"], "kafka_mgr.go"))
+    return source, msg
+
+
+def row_info(row):
+    """(source, message) of the INFO line a worker logs about ``row``: its failure (failed rows, with the
+    failed_reason unless that would read as an error line) or a reconcile of it."""
+    kafka = row["table"] == "kafka_requests"
+    source = "%s:%d" % (WORKER_SOURCE.get(row["worker"], "reconciler.go"), 131 if row["status"] == "failed" else 87)
+    if row["status"] == "failed":
+        msg = "%s %s failed" % ("kafka request" if kafka else "cluster", row["id"])
+        reason = " ".join(str(row.get("failed_reason") or "").split())
+        if reason and not ERROR_WORDS.search(reason):
+            msg += ": " + reason
+        elif reason:
+            msg += " (failed_reason in the database)"
+        return source, msg
+    return source, "reconciling %s %s in status %s" % ("kafka request" if kafka else "cluster", row["id"],
+                                                       row["status"])
+
 
 # Ordinary noise (the bulk of a real log): request logs and reconcile loop lines.
 NOISE_TEMPLATES = [

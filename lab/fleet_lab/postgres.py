@@ -25,7 +25,8 @@ Seeding (``Postgres.seed``), from a loaded scenario:
   them (``filler_sql``: ``INSERT ... SELECT ... FROM generate_series``, md5 ids; 1M kafka requests and 200k
   clusters in well under a minute) and the tables are vacuumed and analysed after the seed;
 * ``database.clusters`` / ``database.kafka_requests`` entries: ``{status, idle_minutes, count, deleted, ...}``
-  make ``count`` rows with ``updated_at = now - idle_minutes``; ``deleted: true`` rows are soft-deleted
+  make ``count`` rows with ``updated_at = now - idle_minutes`` and the ids ``scenario.load`` gave the entry
+  (``ids``, the ids the pods' logs name); ``deleted: true`` rows are soft-deleted
   (``deleted_at = updated_at``); ``failed_reason`` (kafka requests) and any other key naming a column of the
   table set that column (unknown keys are refused);
 * ``database.leader_leases``: ``null`` derives one row per upstream lease_type from the pods: a pod leads the
@@ -54,6 +55,7 @@ import signal
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 
@@ -99,7 +101,7 @@ KAFKA_COLUMNS = (
     "expires_at", "promotion_status", "promotion_details", "kafkas_routes_base_domain_name",
     "kafkas_routes_base_domain_tls_key_ref", "kafkas_routes_base_domain_tls_crt_ref")
 LEASE_COLUMNS = ("id", "created_at", "updated_at", "deleted_at", "leader", "lease_type", "expires")
-ROW_META = ("status", "idle_minutes", "count", "deleted")
+ROW_META = ("status", "idle_minutes", "count", "deleted", "ids")
 BULK_ROWS = 20000  # from this many filler clusters or kafka requests, seed() takes its bulk path
 
 REGIONS = (("aws", "us-east-1"), ("aws", "us-east-1"), ("aws", "eu-west-1"), ("aws", "us-west-2"),
@@ -264,11 +266,27 @@ def _template_key(user):
     return "pg%s-%s-%s" % (pg_version(), user[0], digest)
 
 
-def _ensure_template(user):
-    """Path of the initdb'd cluster with roles, database and schema (built once, under a lock)."""
+def dbnames(environments=1):
+    """The database of each fleet environment: ``kas-fleet-manager`` for a lab of one, else
+    ``kas-fleet-manager-env01`` ... (one database per environment in the one server)."""
+    from fleet_lab.scenario import environment_suffix
+    count = int(environments or 1)
+    if count <= 1:
+        return [DBNAME]
+    return ["%s-%s" % (DBNAME, environment_suffix(i, count)) for i in range(1, count + 1)]
+
+
+def _ensure_template(user, environments=1):
+    """Path of the initdb'd cluster with roles, database and schema (built once, under a lock); for N > 1
+    environments, a copy of it that also holds the N environment databases (built once per N: copying the files
+    is several times faster than CREATE DATABASE at every start)."""
     cache = os.path.join(_work_dir(), "cache", "pg-template")
     os.makedirs(cache, exist_ok=True)
     path = os.path.join(cache, _template_key(user))
+    names = dbnames(environments)
+    if names != [DBNAME]:
+        base = _ensure_template(user)
+        path = "%s-envs%d" % (path, len(names))
     if os.path.isfile(os.path.join(path, "data", "PG_VERSION")):
         return path
     with open(os.path.join(cache, ".lock"), "w") as lock:
@@ -277,7 +295,10 @@ def _ensure_template(user):
             return path
         build = tempfile.mkdtemp(prefix=".build-", dir=cache)
         try:
-            _build_template(build, user)
+            if names == [DBNAME]:
+                _build_template(build, user)
+            else:
+                _build_environments_template(base, build, user, names)
             os.rename(build, path)
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)
@@ -343,6 +364,45 @@ def _build_template(build, user):
             pass
 
 
+def _build_environments_template(base, build, user, names):
+    """The base template plus one database per environment, copies of ``kas-fleet-manager`` (schema, owner and
+    grants included; the database-level grants are given again, as CREATE DATABASE does not copy them)."""
+    import psycopg2
+
+    os.chmod(build, 0o755)
+    _chown(build, user)
+    data = os.path.join(build, "data")
+    subprocess.run(["cp", "-a", os.path.join(base, "data"), data], check=True)
+    _ensure_traversable(data)
+    sock = os.path.join(_work_dir(), "pgsock", "t%d" % os.getpid())
+    os.makedirs(sock, exist_ok=True)
+    _chown(sock, user)
+    _ensure_traversable(sock)
+    _write_owned(os.path.join(data, "lab.conf"), "port = 5432\nunix_socket_directories = '%s'\n" % sock, user)
+    log = os.path.join(build, "build.log")
+    _write_owned(log, "", user)
+    _run_as(user, ["pg_ctl", "-D", data, "-l", log, "-w", "-t", "30", "start"])
+    try:
+        conn = psycopg2.connect(host=sock, port=5432, user=ADMIN_USER, dbname="postgres")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            for name in names:
+                cur.execute('CREATE DATABASE "%s" TEMPLATE "%s" OWNER %s STRATEGY FILE_COPY' % (name, DBNAME, APP_USER))
+                cur.execute('REVOKE ALL ON DATABASE "%s" FROM PUBLIC' % name)
+                cur.execute('GRANT CONNECT, TEMPORARY ON DATABASE "%s" TO %s' % (name, APP_USER))
+                cur.execute('GRANT CONNECT ON DATABASE "%s" TO %s' % (name, RUNBOOK_USER))
+            cur.execute("CHECKPOINT")
+        conn.close()
+    finally:
+        _run_as(user, ["pg_ctl", "-D", data, "-m", "fast", "-w", "-t", "30", "stop"])
+        shutil.rmtree(sock, ignore_errors=True)
+    for name in ("lab.conf", "postmaster.opts"):
+        try:
+            os.unlink(os.path.join(data, name))
+        except FileNotFoundError:
+            pass
+
+
 # -- the server ----------------------------------------------------------------------------------------------
 class Postgres(object):
     """One lab's database server; every method reads/writes ``state_dir/pg/pg.json``, so separate processes
@@ -355,7 +415,9 @@ class Postgres(object):
     # public view of pg.json
     @staticmethod
     def _public(info):
-        return {key: info[key] for key in ("host", "port", "dbname", "pid", "admin", "app", "runbook")}
+        out = {key: info[key] for key in ("host", "port", "dbname", "pid", "admin", "app", "runbook")}
+        out["databases"] = info.get("databases") or [info["dbname"]]
+        return out
 
     def info(self):
         info = read_json(self.paths["info"])
@@ -367,8 +429,10 @@ class Postgres(object):
         info = read_json(self.paths["info"])
         return bool(info) and alive(info.get("pid")) and _postmaster_pid(self.paths["data"]) == info.get("pid")
 
-    def start(self):
-        """Start the server (copying the template cluster); return host/port/dbname/pid and credentials."""
+    def start(self, environments=1):
+        """Start the server (copying the template cluster); return host/port/dbname/pid and credentials.
+        With N > 1 ``environments`` the server also holds their databases (``dbnames(N)``, in ``databases``);
+        ``dbname`` stays ``kas-fleet-manager``, the template they were copied from."""
         if self.running():
             return self._public(self.info())
         p = self.paths
@@ -377,7 +441,7 @@ class Postgres(object):
         stale = _postmaster_pid(p["data"])
         if stale and alive(stale):
             stop(self.state_dir)
-        template = _ensure_template(user)
+        template = _ensure_template(user, environments)
         if os.path.exists(p["data"]):
             shutil.rmtree(p["data"])
         subprocess.run(["cp", "-a", os.path.join(template, "data"), p["data"]], check=True)
@@ -414,7 +478,8 @@ class Postgres(object):
             "admin": {"user": ADMIN_USER, "password": secrets.token_urlsafe(18)},
             "app": {"user": APP_USER, "password": secrets.token_urlsafe(18)},
             "runbook": {"user": RUNBOOK_USER, "password": secrets.token_urlsafe(18)},
-            "live_leases": [],
+            "databases": dbnames(environments),
+            "live_leases": {},  # database -> the lease types renew_leases() renews there
         }
         import psycopg2
         conn = psycopg2.connect(host=sock, port=port, user=ADMIN_USER, dbname="postgres", connect_timeout=10)
@@ -426,23 +491,69 @@ class Postgres(object):
         write_json(p["info"], info)
         return self._public(info)
 
-    def connect(self, role="admin"):
-        """A psycopg2 connection over TCP with password, as ``admin``, ``app`` or ``runbook``."""
+    def connect(self, role="admin", dbname=None):
+        """A psycopg2 connection over TCP with password, as ``admin``, ``app`` or ``runbook``, to ``dbname`` (default
+        ``kas-fleet-manager``; an environment's database in a multi-environment lab)."""
         import psycopg2
         info = self.info()
-        return psycopg2.connect(host=info["host"], port=info["port"], dbname=info["dbname"],
+        return psycopg2.connect(host=info["host"], port=info["port"], dbname=dbname or info["dbname"],
                                 user=info[role]["user"], password=info[role]["password"], connect_timeout=10)
 
     # -- seeding -----------------------------------------------------------------------------------------------
-    def seed(self, scenario, now, pods=None):
+    def seed(self, scenario, now, pods=None, dbname=None):
         """Replace the tables' contents with the scenario's rows (TRUNCATE + COPY in one transaction). Returns row
-        counts per table.
+        counts per table. ``dbname``: the environment's database (default ``kas-fleet-manager``).
 
         From ``BULK_ROWS`` filler clusters or kafka requests on (benchmarks: 1M kafka requests, 200k clusters), the
         filler rows are generated by the server (``INSERT ... SELECT ... FROM generate_series``, see
         ``filler_sql``) instead of as COPY text in Python, the tables' indexes are dropped and rebuilt inside the
         transaction, and the two tables get a ``VACUUM (ANALYZE)`` afterwards, as a database that has lived a while
         has (statistics for the planner, a visibility map, hint bits set)."""
+        counts, live = self._seed(scenario, now, pods, dbname)
+        self._set_live({dbname or self.info()["dbname"]: live})
+        return counts
+
+    def seed_environments(self, scenarios, now, dbnames_=None):
+        """Seed each environment's database with its scenario (``scenario.load_environments``), in order; returns
+        the row counts of each. pg.json is written once."""
+        info = self.info()
+        names = dbnames_ or info.get("databases") or [info["dbname"]]
+        if len(names) != len(scenarios):
+            raise PostgresError("%d scenarios for %d databases (%s)" % (len(scenarios), len(names), ", ".join(names)))
+        out, live = [None] * len(names), {}
+        work = list(enumerate(zip(scenarios, names)))
+        errors = []
+
+        def seed_some():  # two at a time: one builds its rows while the server loads the other's
+            while work and not errors:
+                try:
+                    i, (scenario, dbname) = work.pop(0)
+                except IndexError:
+                    return
+                try:
+                    out[i], live[dbname] = self._seed(scenario, now, None, dbname)
+                except BaseException as exc:
+                    errors.append(exc)
+
+        threads = [threading.Thread(target=seed_some, name="seed-%d" % k) for k in range(min(2, len(work)))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        self._set_live(live)
+        return out
+
+    def _set_live(self, live):
+        info = self.info()
+        current = info.get("live_leases")
+        current = dict(current) if isinstance(current, dict) else {}
+        current.update(live)
+        info["live_leases"] = current
+        write_json(self.paths["info"], info)
+
+    def _seed(self, scenario, now, pods, dbname):
         now = _aware(now)
         pods = scenario.get("pods") if pods is None else pods
         volume = scenario.get("volume") or {}
@@ -452,7 +563,7 @@ class Postgres(object):
         clusters, kafka_chunks, leases, live = seeder.build()
         kafkas = _ChunkReader(kafka_chunks)
         counts = {}
-        conn = self.connect("admin")
+        conn = self.connect("admin", dbname)
         try:
             with conn, conn.cursor() as cur:
                 cur.execute("SET LOCAL lock_timeout = '15s'")  # a client idle in a transaction must not hang us
@@ -479,37 +590,38 @@ class Postgres(object):
         finally:
             conn.close()
         if bulk:
-            conn = self.connect("admin")
+            conn = self.connect("admin", dbname)
             try:
                 conn.autocommit = True
                 with conn.cursor() as cur:
                     cur.execute("VACUUM (ANALYZE) clusters, kafka_requests")
             finally:
                 conn.close()
-        self._update_info(live_leases=live)
-        return counts
-
-    def _update_info(self, **changes):
-        info = self.info()
-        info.update(changes)
-        write_json(self.paths["info"], info)
+        return counts, live
 
     def renew_leases(self):
-        """Renew the live leases (expires = now() + 45 s), as the leaders' LeaderElectionManager does every
-        15 s. Returns how many rows were renewed."""
-        live = self.info().get("live_leases") or []
-        if not live:
-            return 0
-        conn = self.connect("admin")
-        try:
-            with conn, conn.cursor() as cur:
-                cur.execute("UPDATE leader_leases SET expires = now() + make_interval(secs => %s), updated_at = now() "
-                            "WHERE deleted_at IS NULL AND lease_type = ANY(%s)", (LEASE_SECONDS, list(live)))
-                return cur.rowcount
-        finally:
-            conn.close()
+        """Renew the live leases (expires = now() + 45 s) of every environment's database, as the leaders'
+        LeaderElectionManager does every 15 s. Returns how many rows were renewed."""
+        info = self.info()
+        live = info.get("live_leases") or {}
+        if not isinstance(live, dict):
+            live = {info["dbname"]: live}
+        renewed = 0
+        for dbname, leases in sorted(live.items()):
+            if not leases:
+                continue
+            conn = self.connect("admin", dbname)
+            try:
+                with conn, conn.cursor() as cur:
+                    cur.execute("UPDATE leader_leases SET expires = now() + make_interval(secs => %s), "
+                                "updated_at = now() WHERE deleted_at IS NULL AND lease_type = ANY(%s)",
+                                (LEASE_SECONDS, list(leases)))
+                    renewed += cur.rowcount
+            finally:
+                conn.close()
+        return renewed
 
-    def apply_remediation(self, kind, scenario, now, leaders=None):
+    def apply_remediation(self, kind, scenario, now, leaders=None, dbname=None):
         """What a rollout does to the database, if the scenario says it clears the symptom.
 
         ``kind`` ``restart`` uses ``remediation.restart_clears``; any other kind (``scale``, ``start``) uses
@@ -518,14 +630,15 @@ class Postgres(object):
         ``cluster_accepted`` move to ``cluster_provisioning`` and kafka requests in ``accepted`` to ``preparing``
         (updated_at = now); soft-deleted rows are untouched. Otherwise it does nothing. Returns a summary.
         ``leaders`` ({lease_type: worker uuid}, from the lab API's new pods) names the new leaders as their logs
-        do, so logs and leases agree after a restart; a lease without one gets a fresh uuid."""
+        do, so logs and leases agree after a restart; a lease without one gets a fresh uuid. ``dbname``: the
+        database of the environment whose deployment rolled out (default ``kas-fleet-manager``)."""
         remediation = (scenario or {}).get("remediation") or {}
         clears = remediation.get("restart_clears" if kind == "restart" else "scale_clears", False)
         if not clears:
             return {"applied": False, "kind": kind}
         now = _aware(now)
         leases = [lease for lease in LEASE_TYPES if lease != "failed_kafka"]
-        conn = self.connect("admin")
+        conn = self.connect("admin", dbname)
         try:
             with conn, conn.cursor() as cur:
                 cur.execute("UPDATE clusters SET status = 'cluster_provisioning', updated_at = %s "
@@ -541,7 +654,7 @@ class Postgres(object):
                                 "WHERE lease_type = %s AND deleted_at IS NULL", (leader, expires, now, lease))
         finally:
             conn.close()
-        self._update_info(live_leases=leases)
+        self._set_live({dbname or self.info()["dbname"]: leases})
         return {"applied": True, "kind": kind, "clusters": clusters, "kafka_requests": kafkas, "leases": len(leases)}
 
 
@@ -816,14 +929,15 @@ class Seeder(object):
                 out.append(row)
         return "".join(out)
 
-    def _cluster_row(self, status, updated, created):
+    def _cluster_row(self, status, updated, created, row_id=None):
         rng = self.rng
         cloud, region = REGIONS[rng.randrange(len(REGIONS))]
         early = status == "cluster_accepted"
         provisioning = status in ("cluster_provisioning", "failed")
         dns = "" if early or provisioning else self._cluster_dns()
+        drawn = _xid(rng, created)  # drawn even when row_id is given: the following values stay the same
         return {
-            "id": _xid(rng, created), "created_at": _dt(created), "updated_at": _dt(updated), "deleted_at": None,
+            "id": row_id or drawn, "created_at": _dt(created), "updated_at": _dt(updated), "deleted_at": None,
             "cloud_provider": cloud, "region": region,
             "cluster_id": _xid(rng, created) if early else _b32(rng, 32),
             "external_id": "" if early else _uuid4(rng),
@@ -884,13 +998,14 @@ class Seeder(object):
         if out:
             yield "".join(out)
 
-    def _kafka_row(self, status, updated, created):
+    def _kafka_row(self, status, updated, created, row_id=None):
         rng = self.rng
         if self.ready_clusters:
             cluster_id, cloud, region, dns = self.ready_clusters[rng.randrange(len(self.ready_clusters))]
         else:
             cluster_id, cloud, region, dns = "", "aws", "us-east-1", ""
         kid = _xid(rng, created)
+        kid = row_id or kid
         name = "%s-%s-%d" % (rng.choice(_WORDS_A), rng.choice(_WORDS_B), rng.randrange(1000))
         early = status in ("accepted", "preparing")
         host = "%s-%s.%s" % (name[:32], kid, self.kafka_domain)
@@ -931,11 +1046,14 @@ class Seeder(object):
                                 % (table, index, ", ".join(unknown), ", ".join(columns)))
         status = entry["status"]
         idle = float(entry.get("idle_minutes", 1) or 0)
-        for _ in range(int(entry.get("count", 1))):
+        ids = entry.get("ids") or []
+        for k in range(int(entry.get("count", 1))):
             updated = self.t - idle * 60
             created = updated if status in ("accepted", "cluster_accepted") else \
                 updated - self.rng.uniform(2, 20) * 60
-            row = (self._cluster_row if table == "clusters" else self._kafka_row)(status, updated, created)
+            # the id scenario.load decided, so the pod logs name the same rows
+            row = (self._cluster_row if table == "clusters" else self._kafka_row)(
+                status, updated, created, ids[k] if k < len(ids) else None)
             row.update(extra)
             if entry.get("deleted"):
                 row["deleted_at"] = row["updated_at"]

@@ -42,6 +42,12 @@ Series (upstream names; fleet-manager series carry job="kas-fleet-manager-metric
   ``network_*_per_second`` rates; 0 for a pod whose image does not pull, absent for a pending pod.
 
 With ``metrics.available: false`` Prometheus runs with an empty database.
+
+Environments: given the N copies of a scenario a multi-environment lab serves (``scenario.load_environments``),
+the first environment's history is built with promtool and every block's index is rewritten to hold each series
+once per environment, with that environment's namespace, pod names and the labels derived from them
+(``fleet_lab.tsdb``): the samples are the same (one scenario), the series distinct, and N environments cost about
+what one does.
 """
 import datetime
 import hashlib
@@ -56,6 +62,7 @@ import urllib.request
 from fleet_lab.state import alive, free_port, read_json, write_json
 from fleet_lab import logformat
 from fleet_lab import scenario as scenario_mod
+from fleet_lab import tsdb
 
 STEP = 30
 FUTURE_SECONDS = 3 * 3600
@@ -163,11 +170,15 @@ class Prometheus(object):
 
     # -- data ----------------------------------------------------------------------------------------------
     def build(self, scenario, now, data_dir):
-        """Write the scenario's OpenMetrics and build TSDB blocks into ``data_dir`` (created fresh).
+        """Write the scenario's OpenMetrics and build TSDB blocks into ``data_dir`` (created fresh). ``scenario``
+        may be the list of a multi-environment lab's copies: the first is built, the rest are relabelled copies
+        of its series (see the module doc).
 
         The history is cut in two halves by time; promtool builds the first while the second is rendered
         (two cores), giving blocks that do not overlap."""
         self._require()
+        scenarios = list(scenario) if isinstance(scenario, (list, tuple)) else [scenario]
+        scenario = scenarios[0]
         os.makedirs(self.paths["base"], exist_ok=True)
         if os.path.exists(data_dir):
             shutil.rmtree(data_dir)
@@ -198,9 +209,14 @@ class Prometheus(object):
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait()
+        if len(scenarios) > 1:
+            relabels = [lambda labels: labels] + [environment_relabel(scenario, other) for other in scenarios[1:]]
+            for block in tsdb.blocks(data_dir):
+                tsdb.multiply_block(block, relabels)
 
     def load_scenario(self, scenario, now):
-        """Replace the TSDB with the scenario's history (Prometheus must not be running: use switch())."""
+        """Replace the TSDB with the scenario's history (Prometheus must not be running: use switch()); a list of
+        scenarios: each environment's."""
         if self.running():
             raise PrometheusError("Prometheus is running on this data: use switch()")
         self.build(scenario, now, self.paths["data"])
@@ -249,7 +265,7 @@ class Prometheus(object):
         return {"url": url, "pid": proc.pid}
 
     def switch(self, scenario, now):
-        """Rebuild the history for another scenario and restart on the same port."""
+        """Rebuild the history for another scenario (or environments' scenarios) and restart on the same port."""
         self._require()
         info = read_json(self.paths["info"]) or {}
         fresh = self.paths["data"] + ".new"
@@ -424,10 +440,41 @@ def history(scenario, now):
     return writer
 
 
+def environment_relabel(base, other):
+    """``relabel(labels) -> labels`` turning a series of environment ``base`` (a loaded scenario) into the same
+    series of environment ``other``: its namespace, pod names and what is derived from them (instance, uid, the
+    sandbox's name and cgroup id)."""
+    exact = {base["namespace"]: other["namespace"]}
+    subs = [(base["namespace"], other["namespace"])]
+    names = [(a["name"], b["name"]) for a, b in zip(base.get("pods") or [], other.get("pods") or [])]
+    names += [(a["name"], b["name"]) for a, b in zip(_previous_pods(base), _previous_pods(other))]
+    for a, b in names:
+        exact[a] = b
+        exact["%s:8080" % _pod_ip(a)] = "%s:8080" % _pod_ip(b)
+        exact[_uid(a)] = _uid(b)
+        sandbox = [hashlib.sha256(("sandbox/" + n).encode()).hexdigest() for n in (a, b)]
+        subs += [(a, b), (_uid(a), _uid(b)), (_uid(a).replace("-", "_"), _uid(b).replace("-", "_")),
+                 tuple(sandbox)]
+
+    def relabel(labels):
+        out = []
+        for name, value in labels:
+            if value in exact:
+                value = exact[value]
+            elif name in ("name", "id"):
+                for old, new in subs:
+                    value = value.replace(old, new)
+            out.append((name, value))
+        return out
+
+    return relabel
+
+
 def _previous_pods(scenario):
     """Pods of the deployment before it lost them (for the healthy history of a scaled-to-zero scenario)."""
     dep = scenario["deployment"]
-    digest = hashlib.sha256(("previous/" + scenario["name"]).encode()).hexdigest()
+    suffix = (scenario.get("lab_environment") or {}).get("suffix")
+    digest = hashlib.sha256(("previous/" + scenario["name"] + ("/" + suffix if suffix else "")).encode()).hexdigest()
     pods = []
     for i in range(3):
         pod = {"name": "%s-%s-%s" % (dep["name"], scenario_mod._kube_suffix(digest[:10], 10),

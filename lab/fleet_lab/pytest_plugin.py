@@ -2,7 +2,8 @@
 
 Use with ``pytest_plugins = ["fleet_lab.pytest_plugin"]``. Mark a module with
 ``pytestmark = pytest.mark.lab_scenario("osd_no_leader")`` to start it on another scenario; tests switch with
-``fleet_lab.switch(name)``. Faults: ``fleet_lab.fault(component, kind, ...)``; clear them after each test
+``fleet_lab.switch(name)``. ``lab_factory(name, environments=N)`` starts a lab of N fleet environments (an
+inventory host each). Faults: ``fleet_lab.fault(component, kind, ...)``; clear them after each test
 (``fleet_lab.clear_faults()``) as they outlive it (a scenario switch also replaces them).
 """
 import os
@@ -26,12 +27,13 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="module")
 def lab_factory():
-    """Start labs (``lab_factory(scenario, volume=None)``); every one is stopped and removed afterwards."""
+    """Start labs (``lab_factory(scenario, volume=None, environments=1)``); every one is stopped and removed
+    afterwards. ``environments=N`` serves N fleet environments (an inventory host each)."""
     labs = []
 
-    def start(scenario="healthy", volume=None):
+    def start(scenario="healthy", volume=None, environments=1):
         state_dir = tempfile.mkdtemp(prefix="lab-", dir=_state_root())
-        lab = Lab.up(state_dir, scenario, volume=volume)
+        lab = Lab.up(state_dir, scenario, volume=volume, environments=environments)
         labs.append(lab)
         return lab
 

@@ -1,12 +1,20 @@
 """Scenario files: one YAML document seeds every lab component for one incident.
 
 The format is documented in lab/SCENARIOS.md. ``load(name_or_path, volume=None)`` returns a plain dict with
-every default filled in and every key checked, so components never guess. Pod names are derived here, once,
-so the Kubernetes API, the leader leases in the database and the Prometheus series agree on them.
+every default filled in and every key checked, so components never guess. Pod names and the ids of the
+scenario's own database rows (``database.<table>[i]["ids"]``) are derived here, once, so the Kubernetes API (pod
+logs naming the rows), the database and the Prometheus series agree on them without talking.
+
+Environments: a lab may serve N fleet environments from one scenario (``fleet-lab up --environments N``).
+``load(name, environment=i, environments=N)`` (or ``load_environments(name, environments=N)`` for all of them)
+derives environment ``i`` of ``N``: for N > 1 its namespace and environment name carry the suffix ``envNN``
+(``kas-fleet-manager-stage-env01``, ``stage-env01``) and its pod names and row ids differ from the other
+environments'; ``lab_environment`` says which one it is. N = 1 is the scenario as written.
 """
 import copy
 import hashlib
 import os
+import random
 
 import yaml
 
@@ -112,6 +120,27 @@ POD_DEFAULTS = {
     "previous_log_lines": [],
 }
 
+# The worker that reconciles a row in each status (upstream's managers), whose leader logs about the row.
+KAFKA_STATUS_WORKER = {
+    "accepted": "AcceptedKafkaManager",
+    "preparing": "PreparingKafkaManager",
+    "resource_creating": "PreparingKafkaManager",  # the runbook's name for what is `preparing` today
+    "provisioning": "ProvisioningKafkaManager",
+    "failed": "ProvisioningKafkaManager",
+    "deprovision": "DeletingKafkaManager",
+    "deleting": "DeletingKafkaManager",
+}
+CLUSTER_STATUS_WORKER = {
+    "cluster_accepted": "ClusterManager",
+    "cluster_provisioning": "ClusterManager",
+    "cluster_provisioned": "ClusterManager",
+    "waiting_for_kas_fleetshard_operator": "ClusterManager",
+    "failed": "ClusterManager",
+    "deprovisioning": "DeprovisioningClustersManager",
+    "cleanup": "CleanupClustersManager",
+}
+STATUS_WORKER = {"kafka_requests": KAFKA_STATUS_WORKER, "clusters": CLUSTER_STATUS_WORKER}
+
 # object: {kind: Deployment} (the scenario's deployment), {kind: Pod, pod: <index>}, or {kind: K, name: N}.
 EVENT_DEFAULTS = {"type": "Normal", "reason": "", "message": "", "object": None, "count": 1, "age_minutes": 5}
 ROW_DEFAULTS = {"count": 1, "idle_minutes": 1, "deleted": False}
@@ -158,20 +187,54 @@ def resolve_path(name_or_path):
     return path
 
 
-def load(name_or_path, volume=None):
-    """Load, default and validate a scenario. ``volume`` overrides ``volume`` keys (benchmarks)."""
+def environment_suffix(index, count):
+    """``""`` for a lab of one environment, else ``env01`` ... (``env001`` from 100 environments on)."""
+    if count <= 1:
+        return ""
+    return "env%0*d" % (max(2, len(str(count))), index)
+
+
+def _read(name_or_path):
     path = resolve_path(name_or_path)
     with open(path) as handle:
         raw = yaml.safe_load(handle) or {}
     if not isinstance(raw, dict):
         raise ScenarioError("%s: a scenario is a mapping" % path)
+    return path, raw
+
+
+def load(name_or_path, volume=None, environment=1, environments=1):
+    """Load, default and validate a scenario. ``volume`` overrides ``volume`` keys (benchmarks). ``environment``
+    (1-based) of ``environments``: which fleet environment of a multi-environment lab this copy is for."""
+    path, raw = _read(name_or_path)
+    return _build(path, raw, volume, environment, environments)
+
+
+def load_environments(name_or_path, volume=None, environments=1):
+    """Every environment's copy of a scenario (``load(..., environment=i, environments=N)`` for i = 1..N)."""
+    path, raw = _read(name_or_path)
+    return [_build(path, raw, volume, i, environments) for i in range(1, int(environments) + 1)]
+
+
+def _build(path, raw, volume, index, count):
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ScenarioError("environments: expected a number of at least 1, got %r" % (count,))
+    if isinstance(index, bool) or not isinstance(index, int) or not 1 <= index <= count:
+        raise ScenarioError("environment: expected 1 to %d, got %r" % (count, index))
     scenario = _merge(DEFAULTS, raw, "scenario")
     if volume:
         scenario["volume"] = _merge(scenario["volume"], volume, "volume")
     scenario["name"] = scenario["name"] or os.path.splitext(os.path.basename(path))[0]
     scenario["path"] = os.path.abspath(path)
     _validate(scenario)
-    _derive(scenario)
+    suffix = environment_suffix(index, count)
+    scenario["lab_environment"] = {"index": index, "count": count, "suffix": suffix,
+                                   "base_environment": scenario["environment"],
+                                   "base_namespace": scenario["namespace"]}
+    if suffix:
+        scenario["namespace"] = "%s-%s" % (scenario["namespace"], suffix)
+        scenario["environment"] = "%s-%s" % (scenario["environment"], suffix)
+    _derive(scenario, scenario["name"] + ("/" + suffix if suffix else ""))
     return scenario
 
 
@@ -212,8 +275,10 @@ def _validate(s):
     s["faults"] = checked
 
 
-def _derive(s):
-    """Fill pods and rows with their defaults and give pods their names."""
+def _derive(s, key):
+    """Fill pods and rows with their defaults, give pods their names and rows their ids (both derived from
+    ``key``: the scenario name, plus the environment suffix in a multi-environment lab), and tell each pod which
+    rows its workers log about."""
     dep = s["deployment"]
     if s["pods"] is None:
         s["pods"] = [{} for _ in range(dep["replicas"] if dep["present"] else 0)]
@@ -229,7 +294,7 @@ def _derive(s):
                 raise ScenarioError("pods[%d].errors: %r is not one of %s" % (i, cat, ", ".join(ERROR_CATEGORIES)))
         pods.append(pod)
     # ReplicaSet hash and pod suffixes are derived from the scenario name, so they are stable across runs.
-    digest = hashlib.sha256(s["name"].encode()).hexdigest()
+    digest = hashlib.sha256(key.encode()).hexdigest()
     s["replicaset_hash"] = _kube_suffix(digest[:10], 10)
     for i, pod in enumerate(pods):
         pod["name"] = "%s-%s-%s" % (dep["name"], s["replicaset_hash"], _kube_suffix(digest[10 + 5 * i:], 5))
@@ -249,15 +314,64 @@ def _derive(s):
         event["object"] = obj
         events.append(event)
     s["events"] = events
+    rng = random.Random("fleet-lab/rows/%s" % key)
     for table in ("clusters", "kafka_requests"):
         rows = []
         for i, row in enumerate(s["database"][table]):
-            if "status" not in row:
+            if not isinstance(row, dict) or "status" not in row:
                 raise ScenarioError("database.%s[%d]: status is required" % (table, i))
+            if "ids" in row:
+                raise ScenarioError("database.%s[%d].ids: derived by the lab, not given (give id: to fix one)"
+                                    % (table, i))
             merged = dict(ROW_DEFAULTS)
             merged.update(row)
+            count = merged["count"]
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise ScenarioError("database.%s[%d].count: expected a number of at least 0, got %r"
+                                    % (table, i, count))
+            # ids drawn even for a row with a fixed id, so one row's id never shifts the next rows'
+            ids = [row_id(rng) for _ in range(count)]
+            merged["ids"] = [merged["id"]] * count if merged.get("id") else ids
             rows.append(merged)
         s["database"][table] = rows
+    for pod in pods:
+        pod["rows"] = []
+    if pods:
+        for table in ("clusters", "kafka_requests"):
+            for row in s["database"][table]:
+                worker = STATUS_WORKER[table].get(row["status"])
+                if worker is None or row.get("deleted"):
+                    continue  # nobody reconciles ready or soft-deleted rows
+                pod = _leader_of(pods, worker)
+                for row_id_ in row["ids"]:
+                    pod["rows"].append({"table": table, "id": row_id_, "status": row["status"], "worker": worker,
+                                        "failed_reason": row.get("failed_reason") or ""})
+
+
+def _leader_of(pods, worker):
+    """The pod whose log holds ``worker``'s lines: the first that leads it (and has not lost it), else the first
+    that leads it at all, else the first pod."""
+    for pod in pods:
+        if worker in (pod["leads"] or []) and worker not in (pod["lost"] or []):
+            return pod
+    for pod in pods:
+        if worker in (pod["leads"] or []):
+            return pod
+    return pods[0]
+
+
+# xids of the scenario's rows carry this time (2024-06-01), not their created_at: ids are fixed when the scenario
+# loads, before the lab's `now` is known.
+ROW_ID_EPOCH = 1717200000
+_B32HEX = "0123456789abcdefghijklmnopqrstuv"
+
+
+def row_id(rng):
+    """An xid (rs/xid: 4-byte time, 3-byte machine, 2-byte pid, 3-byte counter) as upstream's ids: 20 characters of
+    base32hex, lower case."""
+    n = ((ROW_ID_EPOCH + rng.randrange(86400 * 180)) << 64) | rng.getrandbits(64)
+    n <<= 4  # 96 bits -> 100 bits: 20 characters of 5 bits (the encoder pads the last one)
+    return "".join(_B32HEX[(n >> (5 * (19 - k))) & 31] for k in range(20))
 
 
 _KUBE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"

@@ -30,6 +30,9 @@ Issues come from ``scenario["sentry"]["issues"]``; each entry::
 
 Issue ids and short ids (``KAS-FLEET-MANAGER-1A``, Sentry's base32) are stable per scenario.
 
+Projects: one (``project``) with ``load_scenario``; ``load_projects({slug: scenario})`` serves one per fleet
+environment of a multi-environment lab (``kas-fleet-manager-env01`` ...), each with its scenario's issues.
+
 Faults (``fleet_lab.faults``, component ``sentry``): ``status`` answers ``{"detail": ...}`` with the code,
 ``stall``/``hang`` hold a request, ``refuse`` resets connections; ``path`` matches e.g. ``/api/0/projects/``.
 """
@@ -69,16 +72,33 @@ class SentryServer(LoopbackService):
         self.token = token
         self.org = org
         self.project = project
-        self.issues = []  # dicts with internal "_first"/"_last" datetimes
+        self.issues = []  # dicts with internal "_first"/"_last" datetimes, of every project
+        self.projects = {project: []}  # project slug -> its issues
         self.now = None
         LoopbackService.__init__(self, "sentry", _handler(self), host, port, faults=faults)
 
     def load_scenario(self, scenario, now):
         """Replace the issues with the scenario's (see the module doc for the entry format)."""
+        self.load_projects({self.project: scenario}, now)
+
+    def load_projects(self, projects, now):
+        """Replace every project's issues: ``{project slug: scenario}`` (a multi-environment lab has a project per
+        environment, each with its scenario's issues; issue ids differ between projects)."""
         if now.tzinfo is None:
             now = now.replace(tzinfo=datetime.timezone.utc)
+        loaded = {}
+        for n, (project, scenario) in enumerate(projects.items()):
+            loaded[project] = self._issues(scenario, now, project, n)
+        with self.lock:
+            self.projects = loaded
+            self.issues = [issue for issues in loaded.values() for issue in issues]
+            self.now = now
+
+    def _issues(self, scenario, now, project, n):
         entries = ((scenario or {}).get("sentry") or {}).get("issues") or []
-        seed = int(hashlib.sha256(((scenario or {}).get("name") or "").encode()).hexdigest()[:6], 16)
+        suffix = ((scenario or {}).get("lab_environment") or {}).get("suffix")
+        key = ((scenario or {}).get("name") or "") + ("/" + suffix if suffix else "")
+        seed = int(hashlib.sha256(key.encode()).hexdigest()[:6], 16)
         issues = []
         for i, entry in enumerate(entries):
             if not entry.get("title"):
@@ -96,7 +116,7 @@ class SentryServer(LoopbackService):
             issue_id = str(4000000000 + seed * 100 + i)
             issues.append({
                 "id": issue_id,
-                "shortId": "%s-%s" % (self.project.upper(), _short(40 + seed % 200 + i)),
+                "shortId": "%s-%s" % (project.upper(), _short(40 + seed % 200 + i)),
                 "title": entry["title"],
                 "culprit": entry.get("culprit", ""),
                 "level": level,
@@ -119,13 +139,11 @@ class SentryServer(LoopbackService):
                 "shareId": None,
                 "annotations": [],
                 "platform": "go",
-                "project": {"id": "8", "name": self.project, "slug": self.project, "platform": "go"},
+                "project": {"id": str(8 + n), "name": project, "slug": project, "platform": "go"},
                 "_first": first,
                 "_last": last,
             })
-        with self.lock:
-            self.issues = issues
-            self.now = now
+        return issues
 
     # -- the API ---------------------------------------------------------------------------------------------
     def public(self, issue, period, base_url):
@@ -151,8 +169,8 @@ class SentryServer(LoopbackService):
             buckets.append([lo, int(round(count * overlap / (span + 1)))])
         return buckets
 
-    def list_issues(self, params):
-        """-> (status code, body, extra headers) for the issues endpoint."""
+    def list_issues(self, params, project=None):
+        """-> (status code, body, extra headers) for the issues endpoint of ``project`` (default: the first)."""
         query = params.get("query")
         query = "is:unresolved" if query is None else query
         period = params.get("statsPeriod", "24h")
@@ -171,7 +189,7 @@ class SentryServer(LoopbackService):
         except (IndexError, ValueError):
             return 400, {"detail": "Invalid cursor parameter."}, {}
         with self.lock:
-            issues = [i for i in self.issues if _matches(i, query)]
+            issues = [i for i in self.projects.get(project or self.project, []) if _matches(i, query)]
         key = SORTS[sort]
         if key == "count":
             issues.sort(key=lambda i: (int(i["count"]), i["_last"]), reverse=True)
@@ -251,9 +269,9 @@ def _handler(server):
             if not self._authorized():
                 return self._reply(401, {"detail": "Invalid token"})
             if len(parts) == 6 and parts[2] == "projects" and parts[5] == "issues":
-                if parts[3] != server.org or parts[4] != server.project:
+                if parts[3] != server.org or parts[4] not in server.projects:
                     return self._reply(404, NOT_FOUND)
-                code, body, meta = server.list_issues(params)
+                code, body, meta = server.list_issues(params, parts[4])
                 if code != 200:
                     return self._reply(code, body)
                 base = self._base()

@@ -4,6 +4,7 @@ as a cluster, serving the fleet manager's namespace as a scenario describes it.
     kube = KubeLab(state_dir, host="127.0.0.1", port=0, on_rollout_complete=None, faults=None)
     kube.start()                             # HTTPS server + controller thread; returns at once
     kube.load_scenario(scenario, db, now)    # reset every object to the scenario
+    kube.load_environments([(scenario, db), ...], now)   # N fleet environments, a namespace each
     kube.url, kube.tokens                    # https://127.0.0.1:PORT, {"admin": ..., "runbook": ...}
     kube.write_kubeconfig(path)              # contexts "lab" (runbook token, current) and "lab-admin"
     kube.stop()
@@ -103,11 +104,20 @@ class KubeLab(object):
     def load_scenario(self, scenario, db, now):
         """Reset every object to ``scenario`` (a ``fleet_lab.scenario.load`` dict). ``db`` fills the
         ``kas-fleet-manager-rds`` secret; ``now`` (aware UTC) is the lab time the scenario happens at."""
+        self.load_environments([(scenario, db)], now)
+
+    def load_environments(self, environments, now):
+        """Reset every object to the ``(scenario, db)`` of each fleet environment (``scenario.load_environments``):
+        a namespace each, with its deployment, pods, logs, events and the secret of its own database. They run
+        one scenario, so the first one's ``access.denied`` holds for all; the kubeconfig names its namespace."""
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware (UTC)")
-        self.auth.denied = set(scenario.get("access", {}).get("denied") or [])
-        self.namespace = scenario["namespace"]
-        self.cluster.load(scenario, db or {}, now)
+        if not environments:
+            raise ValueError("no environment to load")
+        first = environments[0][0]
+        self.auth.denied = set(first.get("access", {}).get("denied") or [])
+        self.namespace = first["namespace"]
+        self.cluster.load_environments([(s, db or {}) for s, db in environments], now)
 
     # -- client configuration ---------------------------------------------------------------------------------
     @property

@@ -72,7 +72,8 @@ class Cluster(object):
         self.pods = {}  # (ns, name) -> PodInfo
         self.deps = {}  # deployment uid -> DepState
         self.rss = {}  # replicaset uid -> RSState
-        self.scenario = None
+        self.scenario = None  # the first environment's
+        self.scenarios = {}  # namespace -> the scenario of the environment it holds
         self.ca_pem = ""
         self.now_us = logs.to_us(datetime.datetime.now(datetime.timezone.utc))
         self.loaded = time.monotonic()
@@ -93,84 +94,97 @@ class Cluster(object):
 
     # -- scenario -----------------------------------------------------------------------------------
     def load(self, scenario, db, now):
+        """Reset every object to ``scenario`` (its namespace, deployment, pods, events, secrets)."""
+        self.load_environments([(scenario, db)], now)
+
+    def load_environments(self, environments, now):
+        """Reset every object to the ``(scenario, db)`` of each fleet environment: one namespace each (its
+        deployment, pods, events and secrets; ``db`` fills its ``kas-fleet-manager-rds``), the nodes shared."""
         store = self.store
         with store.lock:
             store.reset()
             self.pods.clear()
             self.deps.clear()
             self.rss.clear()
-            self.scenario = scenario
+            self.scenario = environments[0][0] if environments else None
+            self.scenarios = {s["namespace"]: s for s, _db in environments}
             self.now_us = logs.to_us(now)
             self.loaded = time.monotonic()
             self._event_seq = 0
             now_us = self.now_us
-            ns = scenario["namespace"]
-            history = max(1.0, float(scenario.get("metrics", {}).get("history_hours") or 6)) * 3600 * SECOND
             cluster_born = now_us - 90 * 24 * 3600 * SECOND
-            for name in EXTRA_NAMESPACES + (ns,):
+            for name in EXTRA_NAMESPACES + tuple(self.scenarios):
                 if not store.get("namespaces", "", name):
-                    born = cluster_born if name != ns else now_us - 60 * 24 * 3600 * SECOND
+                    born = cluster_born if name not in self.scenarios else now_us - 60 * 24 * 3600 * SECOND
                     store.put("namespaces", objects.namespace(name, born))
             node_names = [objects.node_name(i) for i in range(3)]
             not_ready_nodes = set()
-            for ev in scenario.get("events", []):
-                if ev["object"]["kind"] == "Node":
-                    if ev["object"]["name"] not in node_names:
-                        node_names.append(ev["object"]["name"])
-                    if ev["reason"] in ("NodeNotReady",) or ev.get("type") == "Warning":
-                        not_ready_nodes.add(ev["object"]["name"])
+            for scenario, _db in environments:
+                for ev in scenario.get("events", []):
+                    if ev["object"]["kind"] == "Node":
+                        if ev["object"]["name"] not in node_names:
+                            node_names.append(ev["object"]["name"])
+                        if ev["reason"] in ("NodeNotReady",) or ev.get("type") == "Warning":
+                            not_ready_nodes.add(ev["object"]["name"])
             for name in node_names:
                 store.put("nodes", objects.node(name, cluster_born, name not in not_ready_nodes, now_us))
-            self._load_secrets(ns, db, now_us - 30 * 24 * 3600 * SECOND)
-            dep_conf = scenario["deployment"]
-            dep = rs = None
-            pod_created = now_us - int(history)
-            if dep_conf["present"]:
-                dep_created = now_us - 30 * 24 * 3600 * SECOND
-                dep = objects.deployment(ns, dep_conf["name"], dep_conf["replicas"], dep_conf["image"],
-                                         scenario.get("environment", "stage"), dep_created)
-                state = DepState(dep["metadata"]["uid"])
-                state.created = dep_created
-                state.source_profiles = [dict(p) for p in scenario["pods"]]
-                fp = fingerprint(dep["spec"]["template"])
-                state.hashes[fp] = scenario["replicaset_hash"]
-                state.observed = (fp, dep_conf["replicas"])
-                self.deps[state.uid] = state
-                rs = objects.replicaset(dep, scenario["replicaset_hash"], dep_conf["replicas"], 1,
-                                        pod_created - 5 * SECOND)
-                self.rss[rs["metadata"]["uid"]] = RSState("scenario", managed=False)
-                self.rss[rs["metadata"]["uid"]].created = len(scenario["pods"])
-            template = dep["spec"]["template"] if dep else objects.pod_template(dep_conf["image"],
-                                                                               scenario.get("environment", "stage"))
-            volume_kb = int(scenario.get("volume", {}).get("log_kb_per_pod") or 64)
-            unsched = {}
-            for ev in scenario.get("events", []):
-                if ev["object"]["kind"] == "Pod" and ev["reason"] == "FailedScheduling":
-                    unsched[ev["object"]["name"]] = ev["message"]
-            pod_objs = []
-            for i, p in enumerate(scenario["pods"]):
-                profile = dict(p)
-                if p["name"] in unsched:
-                    profile["unschedulable_message"] = unsched[p["name"]]
-                tmpl = copy.deepcopy(template)
-                if rs is not None:
-                    tmpl = copy.deepcopy(rs["spec"]["template"])
-                info = objects.PodInfo(p["name"], ns, profile, pod_created + i * 7 * SECOND, node_names[i % 3],
-                                       static=True, image=dep_conf["image"],
-                                       environment=scenario.get("environment", "stage"), volume_kb=volume_kb)
-                objects.plan_static_windows(info, now_us, history)
-                pod = objects.pod_object(info, rs, tmpl, scenario["name"])
-                objects.render_pod_status(info, pod, now_us)
-                self.pods[(ns, info.name)] = info
-                pod_objs.append((info, pod))
-            if dep is not None:
-                self._set_initial_status(dep, rs, [p for _, p in pod_objs], scenario)
-                store.put("deployments", dep)
-                store.put("replicasets", rs)
-            for info, pod in pod_objs:
-                store.put("pods", pod)
-            self._load_events(scenario, dep, rs, pod_objs, now_us)
+            for scenario, db in environments:
+                self._load_environment(scenario, db or {}, node_names, now_us)
         self.kick.set()
+
+    def _load_environment(self, scenario, db, node_names, now_us):
+        store = self.store
+        ns = scenario["namespace"]
+        history = max(1.0, float(scenario.get("metrics", {}).get("history_hours") or 6)) * 3600 * SECOND
+        self._load_secrets(ns, db, now_us - 30 * 24 * 3600 * SECOND)
+        dep_conf = scenario["deployment"]
+        dep = rs = None
+        pod_created = now_us - int(history)
+        if dep_conf["present"]:
+            dep_created = now_us - 30 * 24 * 3600 * SECOND
+            dep = objects.deployment(ns, dep_conf["name"], dep_conf["replicas"], dep_conf["image"],
+                                     scenario.get("environment", "stage"), dep_created)
+            state = DepState(dep["metadata"]["uid"])
+            state.created = dep_created
+            state.source_profiles = [dict(p) for p in scenario["pods"]]
+            fp = fingerprint(dep["spec"]["template"])
+            state.hashes[fp] = scenario["replicaset_hash"]
+            state.observed = (fp, dep_conf["replicas"])
+            self.deps[state.uid] = state
+            rs = objects.replicaset(dep, scenario["replicaset_hash"], dep_conf["replicas"], 1,
+                                    pod_created - 5 * SECOND)
+            self.rss[rs["metadata"]["uid"]] = RSState("scenario", managed=False)
+            self.rss[rs["metadata"]["uid"]].created = len(scenario["pods"])
+        template = dep["spec"]["template"] if dep else objects.pod_template(dep_conf["image"],
+                                                                           scenario.get("environment", "stage"))
+        volume_kb = int(scenario.get("volume", {}).get("log_kb_per_pod") or 64)
+        unsched = {}
+        for ev in scenario.get("events", []):
+            if ev["object"]["kind"] == "Pod" and ev["reason"] == "FailedScheduling":
+                unsched[ev["object"]["name"]] = ev["message"]
+        pod_objs = []
+        for i, p in enumerate(scenario["pods"]):
+            profile = dict(p)
+            if p["name"] in unsched:
+                profile["unschedulable_message"] = unsched[p["name"]]
+            tmpl = copy.deepcopy(template)
+            if rs is not None:
+                tmpl = copy.deepcopy(rs["spec"]["template"])
+            info = objects.PodInfo(p["name"], ns, profile, pod_created + i * 7 * SECOND, node_names[i % 3],
+                                   static=True, image=dep_conf["image"],
+                                   environment=scenario.get("environment", "stage"), volume_kb=volume_kb)
+            objects.plan_static_windows(info, now_us, history)
+            pod = objects.pod_object(info, rs, tmpl, scenario["name"])
+            objects.render_pod_status(info, pod, now_us)
+            self.pods[(ns, info.name)] = info
+            pod_objs.append((info, pod))
+        if dep is not None:
+            self._set_initial_status(dep, rs, [p for _, p in pod_objs], scenario)
+            store.put("deployments", dep)
+            store.put("replicasets", rs)
+        for info, pod in pod_objs:
+            store.put("pods", pod)
+        self._load_events(scenario, dep, rs, pod_objs, now_us)
 
     def _load_secrets(self, ns, db, created):
         store = self.store
@@ -595,18 +609,22 @@ class Cluster(object):
             led.update(w for w in info.leads if w not in (info.profile.get("lost") or []))
         return led
 
-    def _all_workers(self):
+    def scenario_of(self, ns):
+        """The scenario of the environment whose namespace is ``ns`` (the first environment's for another)."""
+        return self.scenarios.get(ns) or self.scenario or {}
+
+    def _all_workers(self, ns=None):
         names = list(scenario_mod.ALL_WORKERS_DEFAULT)
-        for p in (self.scenario or {}).get("pods", []):
+        for p in self.scenario_of(ns).get("pods", []):
             for w in p.get("leads") or []:
                 if w not in names:
                     names.append(w)
         return names
 
     def _create_pod(self, rs, rstate, state, now, k):
-        scen = self.scenario or {}
-        remediation = scen.get("remediation") or {}
         ns = rs["metadata"]["namespace"]
+        scen = self.scenario_of(ns)
+        remediation = scen.get("remediation") or {}
         rs_hash = rs["metadata"]["labels"].get("pod-template-hash", "")
         dep_uid = _controller_uid(rs)
         healthy = {"state": "running", "restarts": 0, "leads": [], "lost": [], "worker_prefix": "current",
@@ -619,7 +637,7 @@ class Cluster(object):
             if remediation.get("restart_clears", True):
                 profile = dict(healthy, worker_prefix=replaced.get("worker_prefix", "current"))
                 led = self._live_leaders(ns, dep_uid)
-                profile["leads"] = [w for w in self._all_workers() if w not in led]
+                profile["leads"] = [w for w in self._all_workers(ns) if w not in led]
             else:
                 profile = dict(replaced)
                 profile["restarts"] = 0
@@ -632,7 +650,7 @@ class Cluster(object):
             if remediation.get("restart_clears", True):
                 profile = dict(healthy)
                 if index == 0:
-                    profile["leads"] = self._all_workers()
+                    profile["leads"] = self._all_workers(ns)
                     # the build's type names: those the scenario's leader logged
                     profile["worker_prefix"] = next((p.get("worker_prefix", "current") for p in sources
                                                      if p.get("leads")), "current")
@@ -646,7 +664,7 @@ class Cluster(object):
             profile = dict(healthy)
             if remediation.get("scale_clears", True):
                 led = self._live_leaders(ns, dep_uid)
-                profile["leads"] = [w for w in self._all_workers() if w not in led] if not led else []
+                profile["leads"] = [w for w in self._all_workers(ns) if w not in led] if not led else []
         seq = (state.seq if state is not None else index)
         while True:
             seq += 1
@@ -858,7 +876,7 @@ class Cluster(object):
         for w, pod_name in leaders.items():
             if w in logformat.WORKERS:
                 worker_ids[logformat.WORKERS[w][2]] = logformat.worker_uuid(pod_name, w)
-        remediation = (self.scenario or {}).get("remediation") or {}
+        remediation = self.scenario_of(ns).get("remediation") or {}
         out = []
         kinds = []
         for op in done:

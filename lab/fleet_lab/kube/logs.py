@@ -255,8 +255,9 @@ def service_log(pod_name, profile, start, end, volume_bytes, with_errors=True, p
     """The ``service`` container log of one container instance running from ``start`` to ``end`` (us).
 
     ``profile`` holds the scenario's pod keys (leads, lost, worker_prefix, errors, log_lines,
-    previous_log_lines, state). ``previous=True`` builds the instance before the last restart: it ends
-    with ``previous_log_lines`` and a fatal line.
+    previous_log_lines, state) and ``rows``, the database rows its workers reconcile (scenario.py): error lines of
+    a fitting category name them, the others get INFO lines (logformat.row_info). ``previous=True`` builds the
+    instance before the last restart: it ends with ``previous_log_lines`` and a fatal line.
     """
     seed = _seed(pod_name, "service", "previous" if previous else "current", start)
     specials = []
@@ -289,20 +290,36 @@ def service_log(pod_name, profile, start, end, volume_bytes, with_errors=True, p
                                                       % (wtype, wids[w]), source="reconciler.go:73")))
     errors = [(cat, n) for cat, n in sorted((profile.get("errors") or {}).items()) if n] if with_errors else []
     total_errors = sum(n for _, n in errors)
+    rows = [] if previous else list(profile.get("rows") or [])
+    named = set()  # ids of rows an error line names
     if total_errors:
         slot = max(1, (err_window - 2 * US) // total_errors)
         k = 0
         for cat, n in errors:
             templates = logformat.ERROR_TEMPLATES[cat]
+            by_line = _row_error_lines(cat, n, len(templates), rows)
             for m in range(n):
                 source, template = templates[m % len(templates)]
                 ts = err_start + k * slot + mix(seed ^ (k + 77)) % max(1, slot // 2)
-                msg = template.replace("{id}", xid(seed + k))
+                row = by_line.get(m)
+                if row is not None:
+                    source, msg = logformat.row_error(cat, m % len(templates), source, template, row)
+                    named.add(row["id"])
+                else:
+                    msg = template.replace("{id}", xid(seed + k))
                 specials.append((ts, logformat.line(from_us(ts), msg, severity="E", source=source)))
                 k += 1
     tail_lines = list(profile.get("previous_log_lines") or []) if previous else list(profile.get("log_lines") or [])
     n_tail = len(tail_lines) + (1 if previous else 0)
     tail_ts = end - n_tail * 1000
+    # INFO lines about the rows no error line names (and every failed row's failure), spread over the error window
+    infos = [logformat.row_info(row) for row in rows if row["status"] == "failed" or row["id"] not in named]
+    if infos:
+        lo, hi = err_start + 1000, max(err_start + 1000, tail_ts - 2000)
+        step = max(1, (hi - lo) // len(infos))
+        for j, (source, msg) in enumerate(infos):
+            ts = min(hi, lo + j * step + mix(seed ^ (j + 991)) % max(1, step // 2))
+            specials.append((ts, logformat.line(from_us(ts), msg, source=source)))
     for n, text in enumerate(tail_lines):
         specials.append((tail_ts + n * 1000, text))
     if previous:
@@ -316,6 +333,23 @@ def service_log(pod_name, profile, start, end, volume_bytes, with_errors=True, p
     noise_start = start + 3 * US if span > 6 * US else start + span // 2
     noise_end = max(noise_start, tail_ts - 2000)
     return ContainerLog(seed, specials, count, noise_start, noise_end, noise)
+
+
+def _row_error_lines(category, n, n_templates, rows):
+    """{error line index: row} for the ``n`` error lines of ``category`` (template ``m % n_templates``): each line
+    whose template fits a row's status names such a row, the rows taking turns (logformat.ROW_ERROR_TEMPLATES)."""
+    fits = logformat.ROW_ERROR_TEMPLATES.get(category)
+    if not fits or not rows:
+        return {}
+    table = logformat.ROW_CATEGORY_TABLE[category]
+    out = {}
+    for t, statuses in sorted(fits.items()):
+        candidates = [r for r in rows if r["table"] == table and r["status"] in statuses]
+        if not candidates:
+            continue
+        for j, m in enumerate(m for m in range(n) if m % n_templates == t):
+            out[m] = candidates[j % len(candidates)]
+    return out
 
 
 def envoy_log(pod_name, start, end, volume_bytes):
