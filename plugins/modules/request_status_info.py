@@ -61,7 +61,7 @@ options:
     default: {}
   long_idle_minutes:
     description:
-      - The runbook's "idle_time is over 45 mins": the default threshold of every status but C(cluster_accepted)
+      - The runbook's "idle_time is over 45 mins", the default threshold of every status but C(cluster_accepted)
         (see O(thresholds)), and every status also counts its requests idle longer than this
         (RV(statuses.over_long_idle)), the runbook's "check the log for any abnormality" view, which for
         C(cluster_accepted) is longer than its threshold.
