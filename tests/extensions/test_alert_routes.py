@@ -26,9 +26,29 @@ def test_upstream_alerts_map_to_their_section(alertname, section):
     route = source.route_for(ROUTES, {"status": "firing", "labels": {
         "alertname": alertname, "namespace": "kas-fleet-manager-production"}})
     assert route["section"] == section
+    assert route["known"] is True
     assert route["playbook"].startswith("kas.fleet_manager.sop_")
     assert route["environment"] == "production"
 
 
-def test_unknown_alert_maps_to_nothing():
-    assert source.route_for(ROUTES, {"labels": {"alertname": "KasFleetManagerObservatoriumNon200Status"}}) is None
+@pytest.mark.parametrize("labels", [
+    {"alertname": "KasFleetManagerObservatoriumNon200Status", "namespace": "kas-fleet-manager-stage"},
+    {"alertname": "KasFleetManagerAPIAvailability30mto6hBudgetBurn", "namespace": "kas-fleet-manager-stage"},
+    {"namespace": "kas-fleet-manager-stage"},  # no alertname at all
+], ids=["new", "renamed", "nameless"])
+def test_unknown_alert_maps_to_triage_of_its_environment(labels):
+    """A new or renamed upstream alert: triage for its environment, never a null route (the rulebook would fail)."""
+    route = source.route_for(ROUTES, {"status": "firing", "labels": labels})
+    assert route == {"playbook": "kas.fleet_manager.sop_triage", "section": "triage", "known": False,
+                     "alertname": labels.get("alertname", ""), "namespace": "kas-fleet-manager-stage",
+                     "environment": "stage", "status": "firing"}
+
+
+def test_routes_file_names_the_unknown_route_and_code_falls_back_to_triage(tmp_path):
+    assert ROUTES[-1]["known"] is False and ROUTES[-1]["playbook"] == "kas.fleet_manager.sop_triage"
+    assert all(r["known"] for r in ROUTES[:-1])
+    path = tmp_path / "routes.yml"
+    path.write_text("routes:\n  - {alertname: A, section: availability, playbook: kas.fleet_manager.sop_availability}\n")
+    routes = source.load_routes(str(path))
+    assert source.route_for(routes, {"labels": {"alertname": "B"}})["playbook"] == "kas.fleet_manager.sop_triage"
+    assert source.route_for(routes, {"labels": {"alertname": "A"}})["known"] is True

@@ -1,6 +1,10 @@
 """The AWX job templates as code: each points at a playbook of the collection, and every survey variable is an
-option of the role those playbooks run (meta/argument_specs.yml) or the playbooks' own host pattern."""
+option of the role those playbooks run (meta/argument_specs.yml) or the playbooks' own host pattern; every template
+is sliced (job_slice_count) as the README says, and slicing is safe for the playbooks."""
+import glob
 import os
+import re
+import subprocess
 
 import pytest
 import yaml
@@ -49,3 +53,60 @@ def test_workflow_puts_an_approval_between_triage_and_apply():
     assert approve["success_nodes"] == [{"identifier": "apply"}]
     applied = names[apply["unified_job_template"]["name"]]
     assert yaml.safe_load(applied["extra_vars"]) == {"kas_fleet_remediation": "apply"}
+
+
+# -- job slicing ---------------------------------------------------------------------------------------------------
+EXAMPLE_INVENTORY = yaml.safe_load(open(os.path.join(ROOT, "inventories", "stage-production.example.yml")))
+ENVIRONMENTS = sorted(EXAMPLE_INVENTORY["all"]["children"]["fleet_environments"]["hosts"])
+# What would make a slice's run depend on hosts outside its slice (AWX: "jobs that orchestrate across hosts should
+# not be sliced").
+CROSS_HOST = re.compile(r"\b(run_once|serial|delegate_to|delegate_facts|hostvars\s*\[|groups\s*\[|ansible_play_hosts"
+                        r"|ansible_play_batch|play_hosts)\b")
+
+
+@pytest.mark.parametrize("template", TEMPLATES["job_templates"], ids=lambda t: t["name"])
+def test_every_template_is_sliced_one_slice_per_environment(template):
+    # The documented default: one slice per environment of the example inventory; AWX makes at most one slice per
+    # host, and the launcher may change the count.
+    assert template["job_slice_count"] == len(ENVIRONMENTS) == 2
+    assert template["ask_job_slice_count_on_launch"] is True
+    # A limit that leaves a slice without hosts fails that slice (AWX known issue); the environment is chosen with
+    # the kas_fleet_hosts survey variable instead.
+    assert template.get("ask_limit_on_launch", False) is False
+    assert "kas_fleet_hosts" in [q["variable"] for q in template["related"]["survey_spec"]["spec"]]
+
+
+def test_readme_documents_the_slicing_default():
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    section = readme[readme.index("## Run it from AWX"):]
+    section = section[:section.index("\n## ", 1)]
+    assert "`job_slice_count: %d`" % len(ENVIRONMENTS) in section
+    assert "ask_job_slice_count_on_launch" in section
+
+
+def test_playbooks_and_role_run_each_host_on_its_own():
+    """Slicing is only safe when a host's run reads and writes nothing of another host."""
+    paths = glob.glob(os.path.join(ROOT, "playbooks", "*.yml")) + \
+        glob.glob(os.path.join(ROOT, "roles", "kas_fleet", "**", "*.yml"), recursive=True) + \
+        glob.glob(os.path.join(ROOT, "roles", "kas_fleet", "templates", "*"))
+    found = {}
+    for path in paths:
+        for number, line in enumerate(open(path), 1):
+            code = line.split("#", 1)[0] if path.endswith(".yml") else line
+            if CROSS_HOST.search(code):
+                found.setdefault(os.path.relpath(path, ROOT), []).append(number)
+    assert not found, found
+
+
+def test_a_slice_without_the_chosen_environment_runs_nothing_and_succeeds(tmp_path):
+    """What a slice of a sliced launch gets: the inventory cut to its share (here: production only) and the survey's
+    kas_fleet_hosts (stage). Every playbook of the templates must then match no host and exit 0."""
+    slice_inventory = tmp_path / "slice.yml"
+    slice_inventory.write_text(yaml.safe_dump({"all": {"children": {"fleet_environments": {"hosts": {
+        "production": {"ansible_connection": "local"}}}, "production": {"hosts": {"production": None}}}}}))
+    playbooks = sorted({t["playbook"] for t in TEMPLATES["job_templates"]})
+    done = subprocess.run(["ansible-playbook", "-i", str(slice_inventory), "-e", "kas_fleet_hosts=stage"]
+                          + [os.path.join(ROOT, p) for p in playbooks],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.stdout.count("skipping: no hosts matched") == len(playbooks), done.stdout[-3000:]

@@ -5,8 +5,10 @@
 
 Receives Alertmanager's webhook payloads (POST, JSON with ``alerts``) and puts one event per alert on the queue:
 ``{"alert": {...}, "route": {...}, "meta": {...}}``, the shape of ansible.eda.alertmanager, plus ``route``: the
-runbook playbook the alert maps to, looked up in a routes file (data, not rules), so a rulebook condition stays
-``event.route.playbook is defined``.
+runbook playbook the alert maps to, looked up in a routes file (data, not rules). Every event has a route: an
+alert no route names (a new or renamed upstream alert) gets the routes file's ``unknown`` route (triage by
+default) with ``known: false``, so a rulebook tells the two apart with ``event.route.known`` and never meets a
+null route.
 
 Arguments:
   host: address to listen on (default 127.0.0.1)
@@ -32,24 +34,33 @@ from aiohttp import web
 LOG = logging.getLogger(__name__)
 DEFAULT_ROUTES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                               "alert_routes.yml")
+# What an alert no route names runs when the routes file has no `unknown` entry: triage gathers the evidence of
+# every section and names the ones whose symptoms show.
+UNKNOWN = {"section": "triage", "playbook": "kas.fleet_manager.sop_triage"}
 
 
 def load_routes(path):
+    """The routes of the file, in order, each ``known``; last, its ``unknown`` route (or triage), matching any name."""
     with open(path) as handle:
         data = yaml.safe_load(handle) or {}
     routes = []
     for entry in data.get("routes", []):
-        routes.append(dict(entry, _pattern=re.compile(entry["alertname"])))
+        routes.append(dict(entry, known=True, _pattern=re.compile(entry["alertname"])))
+    unknown = data.get("unknown") or UNKNOWN
+    routes.append({"section": unknown["section"], "playbook": unknown["playbook"], "known": False,
+                   "alertname": ".*", "_pattern": re.compile(".*", re.DOTALL)})
     return routes
 
 
 def route_for(routes, alert):
-    """The first route whose alertname pattern matches the alert, with the environment taken from its labels."""
+    """The first route whose alertname pattern matches the alert, with the environment taken from its labels;
+    ``known`` says whether a route named the alert or it fell through to the ``unknown`` route."""
     labels = alert.get("labels") or {}
     name = labels.get("alertname", "")
     for route in routes:
         if route["_pattern"].fullmatch(name):
-            return {"playbook": route["playbook"], "section": route["section"], "alertname": name,
+            return {"playbook": route["playbook"], "section": route["section"], "known": route["known"],
+                    "alertname": name,
                     "namespace": labels.get("namespace") or labels.get("exported_namespace") or "",
                     "environment": labels.get("environment") or _environment(labels),
                     "status": alert.get("status", "firing")}
