@@ -123,7 +123,7 @@ def commands_of(section):
 def expect(section, keys):
     """The section's commands, checked to be exactly `keys`: {key: command as printed}."""
     found = commands_of(section)
-    assert [k for k, _ in found] == keys, "the README's commands of %r changed: run the new ones here" % section
+    assert [k for k, _command in found] == keys, "the README's commands of %r changed: run the new ones here" % section
     return dict(found)
 
 
@@ -175,8 +175,8 @@ class Shell(object):
         done = subprocess.run(argv, cwd=self.cwd, env=self.env, capture_output=True, stdin=subprocess.DEVNULL,
                               text=True, timeout=timeout, check=False)
         if ok:
-            assert done.returncode == 0, "%s\n--- rc %d\n%s\n%s" % (command, done.returncode, done.stdout[-3000:],
-                                                                   done.stderr[-3000:])
+            assert done.returncode == 0, "%s\n--- rc %d\n%s\n%s" % (
+                command, done.returncode, done.stdout[-3000:], done.stderr[-3000:])
         words = command.split()
         if words and (words[0] in ("cd", "source", ".", "export") or re.match(r"^[A-Za-z_]\w*=\S*$", command)):
             self.state.append(command)
@@ -573,8 +573,8 @@ def test_run_it_from_awx():
     data = yaml.safe_load(open(os.path.join(ROOT, words[3])))
     assert set(data) <= {"job_templates", "workflow_job_templates", "projects", "inventory", "credentials",
                          "organizations", "notification_templates", "schedules"}
-    spec = importlib.util.spec_from_file_location("awx_templates_checks", os.path.join(os.path.dirname(__file__),
-                                                                                         "test_awx_templates.py"))
+    spec = importlib.util.spec_from_file_location(
+        "awx_templates_checks", os.path.join(os.path.dirname(__file__), "test_awx_templates.py"))
     checks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(checks)
     for template in data["job_templates"]:

@@ -148,7 +148,7 @@ def test_two_runs_at_once_leave_two_reports(fleet_lab, tmp_path):
     reports = tmp_path / "reports"
     cmd = ["ansible-playbook", "-i", fleet_lab.inventory, "kas.fleet_manager.sop_kafka_latency",
            "-e", "kas_fleet_report_dir=%s" % reports]
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _run in range(2)]
     for proc in procs:
         proc.communicate(timeout=300)
     assert len([n for n in os.listdir(reports) if n.endswith(".json")]) == 2

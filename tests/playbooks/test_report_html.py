@@ -256,8 +256,8 @@ def with_series():
                                                     along(lambda i: 1e-9 * (i % 4))),
         "io_write_bytes_per_second": series("Filesystem writes of the service containers", "bytes_per_second",
                                             1048576.0, along(lambda i: 98304.0)),
-        "a_figure_from_a_newer_module_" + "x" * 40: series("Something counted " + "y" * 80, "count", None,
-                                                             along(lambda i: 3e13 + i * 1e11)),
+        "a_figure_from_a_newer_module_" + "x" * 40: series(
+            "Something counted " + "y" * 80, "count", None, along(lambda i: 3e13 + i * 1e11)),
     }
     spans = [s["breached"] for s in items.values() if s["breached"]]
     report["evidence"]["metrics"] = {
@@ -433,5 +433,4 @@ def check_findings(report, seen, html, markdown):
 def walk(tokens):
     for token in tokens:
         yield token
-        for child in walk(token.children or []):
-            yield child
+        yield from walk(token.children or [])

@@ -585,8 +585,8 @@ def test_mentions_collect_the_lines_naming_each_id():
     from ansible_collections.kas.fleet_manager.plugins.module_utils import leader_scan as ls
     lines = ["I1129 03:00:00.000000       1 kafka.go:10] reconciling kafka request c0ffee00000000000001 in provisioning",
              "E1129 03:00:01.000000       1 kafka.go:11] failed to reconcile provisioning kafka c0ffee00000000000001: x",
-             "I1129 03:00:02.000000       1 kafka.go:12] nothing to see"] + [
-             "I1129 03:00:03.000000       1 kafka.go:13] c0ffee00000000000001 again %d" % i for i in range(10)]
+             "I1129 03:00:02.000000       1 kafka.go:12] nothing to see"]
+    lines += ["I1129 03:00:03.000000       1 kafka.go:13] c0ffee00000000000001 again %d" % i for i in range(10)]
     scan = ls.FleetScan(["KafkaManager"], ls.compile_errors(None), 5,
                         mentions=["c0ffee00000000000001", "c0ffee0000000000000a"])
     entry = scan.add_pod({"name": "p1", "phase": "Running", "ready": True, "restarts": 0})
