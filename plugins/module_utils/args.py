@@ -46,11 +46,12 @@ K8S_AUTH_ARG_SPEC = dict(
     api_timeout=dict(type="int", default=30),
 )
 
-# community.postgresql's names, except the CA file, because ca_cert is the Kubernetes CA here.
+# community.postgresql's names (login_port and login_db first, port and db their aliases, as it has them now), except
+# the CA file, because ca_cert is the Kubernetes CA here.
 DB_ARG_SPEC = dict(
     login_host=dict(type="str", aliases=["db_host"]),
-    port=dict(type="int", aliases=["login_port"]),
-    db=dict(type="str", aliases=["login_db"]),
+    login_port=dict(type="int", aliases=["port"]),
+    login_db=dict(type="str", aliases=["db"]),
     login_user=dict(type="str", aliases=["db_user"]),
     login_password=dict(type="str", no_log=True, aliases=["db_password"]),
     ssl_mode=dict(type="str", default="prefer",
