@@ -15,9 +15,8 @@ options:
   kubeconfig:
     description:
       - Path to the kubeconfig file of the cluster that runs the fleet manager.
-      - Can also be set with the E(K8S_AUTH_KUBECONFIG) environment variable, as in kubernetes.core.
-      - Defaults to E(K8S_AUTH_KUBECONFIG), then the first file of E(KUBECONFIG), then C(~/.kube/config), unless
-        O(host) is given.
+      - Can also be set with the E(K8S_AUTH_KUBECONFIG) environment variable, as in kubernetes.core. Without either,
+        the first file of E(KUBECONFIG), else C(~/.kube/config), unless O(host) is given.
     type: path
   context:
     description:
