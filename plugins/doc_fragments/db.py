@@ -18,16 +18,18 @@ options:
         secret O(db_secret) in the namespace, as the runbook says ("look up secret/kas-fleet-manager-rds").
     type: str
     aliases: [db_host]
-  port:
+  login_port:
     description:
       - Database port. Defaults to the secret's C(db.port), else 5432.
+      - O(port) is an alias, the name this option had before (community.postgresql made the same change).
     type: int
-    aliases: [login_port]
-  db:
+    aliases: [port]
+  login_db:
     description:
       - Database name. Defaults to the secret's C(db.name), else C(kas-fleet-manager).
+      - O(db) is an alias, the name this option had before (community.postgresql made the same change).
     type: str
-    aliases: [login_db]
+    aliases: [db]
   login_user:
     description:
       - Database user. Required with O(login_host); defaults to the secret's C(db.user).

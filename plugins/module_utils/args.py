@@ -8,25 +8,50 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import os
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import AnsibleFallbackNotFound
 
-# Same option names as kubernetes.core, so an inventory written for it works here too.
+# Same option names as kubernetes.core, so an inventory written for it works here too, and the same environment
+# variables: kubernetes.core (module_utils/k8s/client.py, _create_auth_spec) reads K8S_AUTH_<OPTION> and then
+# K8S_AUTH_<kubernetes client name>, the latter being the one its docs name (VERIFY_SSL, SSL_CA_CERT). An option given
+# to the task (or through module_defaults) wins over the environment. api_timeout is this collection's own: no variable.
+K8S_AUTH_ENV = dict(
+    kubeconfig=["K8S_AUTH_KUBECONFIG"],
+    context=["K8S_AUTH_CONTEXT"],
+    host=["K8S_AUTH_HOST"],
+    api_key=["K8S_AUTH_API_KEY"],
+    validate_certs=["K8S_AUTH_VALIDATE_CERTS", "K8S_AUTH_VERIFY_SSL"],
+    ca_cert=["K8S_AUTH_CA_CERT", "K8S_AUTH_SSL_CA_CERT"],
+)
+
+
+def k8s_env_fallback(*names):
+    """The first of ``names`` set to a non-empty value, read as kubernetes.core reads them (an empty variable counts
+    as unset, so K8S_AUTH_VALIDATE_CERTS= does not hide K8S_AUTH_VERIFY_SSL). Runs wherever the argument spec is
+    validated: in the module, and in the controller for the in-process action plugins (plugin_utils.in_process)."""
+    for name in names:
+        if os.environ.get(name):
+            return os.environ[name]
+    raise AnsibleFallbackNotFound
+
+
 K8S_AUTH_ARG_SPEC = dict(
-    kubeconfig=dict(type="path", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
-    context=dict(type="str"),
-    host=dict(type="str"),
-    api_key=dict(type="str", no_log=True),
-    validate_certs=dict(type="bool", aliases=["verify_ssl"]),
-    ca_cert=dict(type="path", aliases=["ssl_ca_cert"]),
+    kubeconfig=dict(type="path", fallback=(k8s_env_fallback, K8S_AUTH_ENV["kubeconfig"])),
+    context=dict(type="str", fallback=(k8s_env_fallback, K8S_AUTH_ENV["context"])),
+    host=dict(type="str", fallback=(k8s_env_fallback, K8S_AUTH_ENV["host"])),
+    api_key=dict(type="str", no_log=True, fallback=(k8s_env_fallback, K8S_AUTH_ENV["api_key"])),
+    validate_certs=dict(type="bool", aliases=["verify_ssl"], fallback=(k8s_env_fallback, K8S_AUTH_ENV["validate_certs"])),
+    ca_cert=dict(type="path", aliases=["ssl_ca_cert"], fallback=(k8s_env_fallback, K8S_AUTH_ENV["ca_cert"])),
     api_timeout=dict(type="int", default=30),
 )
 
-# community.postgresql's names, except the CA file, because ca_cert is the Kubernetes CA here.
+# community.postgresql's names (login_port and login_db first, port and db their aliases, as it has them now), except
+# the CA file, because ca_cert is the Kubernetes CA here.
 DB_ARG_SPEC = dict(
     login_host=dict(type="str", aliases=["db_host"]),
-    port=dict(type="int", aliases=["login_port"]),
-    db=dict(type="str", aliases=["login_db"]),
+    login_port=dict(type="int", aliases=["port"]),
+    login_db=dict(type="str", aliases=["db"]),
     login_user=dict(type="str", aliases=["db_user"]),
     login_password=dict(type="str", no_log=True, aliases=["db_password"]),
     ssl_mode=dict(type="str", default="prefer",

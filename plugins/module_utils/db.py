@@ -53,7 +53,9 @@ def resolve(params, kube=None, namespace=None):
 
     Returns (settings, source) where source says where they came from (``options`` or ``secret NS/NAME``).
     """
-    settings = {"host": params.get("login_host"), "port": params.get("port"), "dbname": params.get("db"),
+    # login_port/login_db are the option names (args.DB_ARG_SPEC); port/db for callers that pass a dict of their own.
+    settings = {"host": params.get("login_host"), "port": params.get("login_port", params.get("port")),
+                "dbname": params.get("login_db", params.get("db")),
                 "user": params.get("login_user"), "password": params.get("login_password"), "ca_cert": None}
     source = "options"
     if not params.get("login_host") and params.get("db_secret"):
