@@ -203,3 +203,20 @@ def test_the_timeout_and_the_retry_window_are_knobs(fleet_lab, run_playbook):
     # the first try hung past the 2 s timeout, the second was told to come back in 20 s: past the 12 s window
     assert own["tries"] == 2 and "no time left in the 12 s retry window" in own["error"], own
     assert [a["status"] for a in fleet_lab.sink_attempts() if a["path"] == SLACK][-1] == 503
+
+
+@pytest.mark.parametrize("component,kind,options,blind", [
+    ("db", "refuse", {}, {"clusters", "kafkas"}),
+    ("sentry", "status", {"code": 500}, {"sentry"}),
+])
+def test_a_source_down_is_evidence_pages_control_plane_and_fails(fleet_lab, run_playbook, component, kind,
+                                                                  options, blind):
+    fleet_lab.fault(component, kind, **options)
+    run = run_playbook(fleet_lab, "sop_kafka_latency", extra=FAST)
+    no_traceback(run)
+    assert run.rc == 2, run.output[-3000:]
+    assert set(run.report["blind"]) == blind, run.report["blind"]
+    # the rest was gathered, the rules still decided, and Control Plane heard what could not be checked
+    assert "pods" in run.report["evidence"] and "escalate_control_plane" in run.report["plan"]["steps"]
+    control = [b for b in pagerduty(fleet_lab) if "control_plane" in b["dedup_key"]]
+    assert len(control) == 1 and blind <= set(control[0]["payload"]["custom_details"]["evidence"]["not_run"])
