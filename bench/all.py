@@ -5,7 +5,8 @@
 
 * sop: bench/sop_kafka_latency.py, one section run against the raw steps and the plain collections playbook;
 * db: bench/request_status_db.py, request_status_info's database work at 1M kafka requests and 200k clusters;
-* logs: bench/leader_scan.py, leader_check's log scan on 3 x 200 MB of pod logs.
+* logs: bench/leader_scan.py, leader_check's log scan on 3 x 200 MB of pod logs;
+* fanout: bench/fanout.py, one run over 20 environments of one lab against one environment.
 
 The goals hold at the default sizes; ``--quick`` (a tenth of the rows and of the logs, one run each) only checks that
 everything runs. Figures are noisy on a shared machine: read the spreads. Exits 0 whatever the goals say; 1 only if a
@@ -23,7 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes and one run each: a smoke run")
-    parser.add_argument("--only", default="sop,db,logs", help="comma-separated: sop, db, logs (default all)")
+    parser.add_argument("--only", default="sop,fanout,db,logs",
+                        help="comma-separated: sop, fanout, db, logs (default all)")
     parser.add_argument("--runs", type=int, help="runs of each benchmark (default: each one's own)")
     args = parser.parse_args()
 
@@ -31,6 +33,7 @@ def main():
         "sop": ["sop_kafka_latency.py"],
         "db": ["request_status_db.py"] + (["--kafkas", "100000", "--clusters", "20000"] if args.quick else []),
         "logs": ["leader_scan.py"] + (["--log-mb", "20", "--small-mb", "2"] if args.quick else []),
+        "fanout": ["fanout.py"] + (["--environments", "3"] if args.quick else []),
     }
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(wanted) - set(benches))
@@ -51,12 +54,12 @@ def main():
             sys.stdout.write(line)
             sys.stdout.flush()
             if line.startswith("  goal "):
-                summary.append("  %-5s%s" % (name, line.rstrip()[7:]))
+                summary.append("  %-7s%s" % (name, line.rstrip()[7:]))
         proc.wait()
         elapsed = time.monotonic() - start
         if proc.returncode != 0:
             failed.append(name)
-        summary.append("  %-5s(%s in %.0f s)" % (name, "failed, rc %d" % proc.returncode if proc.returncode else "ran",
+        summary.append("  %-7s(%s in %.0f s)" % (name, "failed, rc %d" % proc.returncode if proc.returncode else "ran",
                                                  elapsed))
     print("=== goals%s" % (" (--quick: not at the goals' sizes)" if args.quick else ""))
     print("\n".join(summary))

@@ -83,8 +83,32 @@ def plain(data):
     return json.loads(json.dumps(data, cls=AnsibleJSONEncoder))
 
 
+_RENDERERS = {}
+
+
 def renderer(search_path):
-    """A Jinja2 environment over ``search_path`` with Ansible's core filters and tests, as the template lookup has."""
+    """A Jinja2 environment over ``search_path`` with Ansible's core filters and tests, as the template lookup has;
+    one per search path, so a template is compiled once per process (see warm())."""
+    key = tuple(os.path.realpath(p) for p in search_path)
+    if key not in _RENDERERS:
+        _RENDERERS[key] = _new_renderer(list(key))
+    return _RENDERERS[key]
+
+
+def warm(templates_dir):
+    """Compile the templates of ``templates_dir`` now. Called when this plugin is imported, which the strategy does in
+    ansible-playbook's main process: every worker it forks then renders the reports without compiling them again
+    (0.2 s of CPU each, per host of a fleet). Never fails the import: a template error shows when it is rendered."""
+    try:
+        env = renderer([templates_dir])
+        for name in sorted(os.listdir(templates_dir)):
+            if name.endswith(".j2"):
+                env.get_template(name)
+    except Exception:  # pylint: disable=broad-except
+        pass
+
+
+def _new_renderer(search_path):
     import jinja2
     from ansible.plugins.filter.core import FilterModule as CoreFilters
     from ansible.plugins.filter.mathstuff import FilterModule as MathFilters
@@ -104,6 +128,10 @@ def renderer(search_path):
     env.tests.update(CoreTests().tests())
     env.tests.update(MathTests().tests())
     return env
+
+
+warm(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                  "roles", "kas_fleet", "templates"))
 
 
 class ActionModule(ActionBase):

@@ -28,17 +28,35 @@ description:
     C(kafkas_deletion_stuck), C(kafka_deletion_slo). A sign holds when it is true, a number above 0 or a non-empty
     list.'
   - Failed rows count as recent when they are within the C(failed) status's threshold given to request_status_info.
+  - With O(sections) and O(section), also what the run does with them, so the evidence is read once - C(symptoms)
+    (section to the signs of its entry symptom that hold), C(eval_sections) (a section run's own section, or for
+    C(triage) the sections whose symptom is present), their C(run_rules) and C(rule_workers), and the report's
+    C(findings) (as the M(kas.fleet_manager.findings#filter) filter gives them).
 options:
   _input:
     description: Source name to module result.
     type: dict
     required: true
+  sections:
+    description: The kas_fleet role's section table (C(symptom), C(rules), C(leader_workers) per section).
+    type: dict
+  section:
+    description: The section of the run, or C(triage).
+    type: str
+  long_idle_minutes:
+    description: The runbook's 45, for the findings.
+    type: float
+    default: 45
 """
 
 EXAMPLES = r"""
 - name: Derive the signals and signs from the evidence
   ansible.builtin.set_fact:
     kas_fleet_derived: "{{ kas_fleet_evidence | kas.fleet_manager.signals }}"
+
+- name: And what a section run does with them, in the same pass
+  ansible.builtin.set_fact:
+    kas_fleet_derived: "{{ kas_fleet_evidence | kas.fleet_manager.signals(kas_fleet_sections, 'kafka_provisioning_latency') }}"
 """
 
 RETURN = r"""
@@ -55,19 +73,41 @@ _value:
     signs:
       description: Sign name to its value.
       type: dict
+    symptoms:
+      description: With O(sections), section to the signs of its entry symptom that hold.
+      type: dict
+    eval_sections:
+      description: With O(sections), the sections whose rules apply.
+      type: list
+      elements: str
+    run_rules:
+      description: With O(sections), the rules of those sections, in order, once each.
+      type: list
+      elements: str
+    rule_workers:
+      description: With O(sections), the leader-elected workers those sections check.
+      type: list
+      elements: str
+    findings:
+      description: With O(sections), the report's findings.
+      type: list
+      elements: dict
 """
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kas.fleet_manager.plugins.plugin_utils.evidence import EvidenceError
-from ansible_collections.kas.fleet_manager.plugins.plugin_utils.signals import SignalsError, signals
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.findings import FindingsError
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.signals import SignalsError, derive, signals
 
 
-def signals_filter(evidence):
+def signals_filter(evidence, sections=None, section=None, long_idle_minutes=45):
     try:
-        return signals(evidence)
-    except (SignalsError, EvidenceError) as exc:
-        raise AnsibleFilterError(str(exc))
+        if sections is None:
+            return signals(evidence)
+        return derive(evidence, sections, section, float(long_idle_minutes))
+    except (SignalsError, EvidenceError, FindingsError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError("signals: %s" % exc)
 
 
 class FilterModule(object):

@@ -41,7 +41,7 @@ def stuck(result, which):
 
 
 # Keys Ansible adds to every module result; the report keeps only what the module found.
-_RESULT_NOISE = ("invocation", "changed", "failed", "skipped", "skip_reason", "false_condition", "_ansible_no_log",
+RESULT_NOISE = ("invocation", "changed", "failed", "skipped", "skip_reason", "false_condition", "_ansible_no_log",
                  "warnings", "deprecations")
 
 
@@ -52,7 +52,7 @@ def report_evidence(evidence):
     out = {}
     for source, result in evidence.items():
         if isinstance(result, dict):
-            out[source] = dict((k, v) for k, v in result.items() if k not in _RESULT_NOISE)
+            out[source] = dict((k, v) for k, v in result.items() if k not in RESULT_NOISE)
         else:
             out[source] = result
     return out

@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.evidence import RESULT_NOISE
+
 REMEDIATIONS = {"restart_pods": "restart", "start_pods": "scale", "scale_up": "scale"}
 UNSURE = "unsure"
 HEALTHY_RULE = "No rule of the section matched and every check ran: nothing to do."
@@ -31,7 +33,7 @@ def gathered(results, unavailable=None):
 
     ``results``: source -> registered result (skipped, failed or the module's result); ``unavailable``: source ->
     ``{"kind": not_configured|denied|failed, "reason": text}`` for the sources the role did not even try.
-    Returns ``{"evidence": {source: result}, "not_run": {source: reason}, "not_run_kind": {source: kind},
+    Returns ``{"evidence": {source: result without Ansible's bookkeeping}, "not_run": {source: reason}, "not_run_kind": {source: kind},
     "failed": [sources that failed or were denied]}``.
     """
     if not isinstance(results, dict):
@@ -50,7 +52,7 @@ def gathered(results, unavailable=None):
             not_run[source] = result.get("msg") or "failed"
             kinds[source] = FAILED
             continue
-        evidence[source] = result
+        evidence[source] = dict((k, v) for k, v in result.items() if k not in RESULT_NOISE)
     failed = sorted(s for s, kind in kinds.items() if kind in (FAILED, DENIED))
     return {"evidence": evidence, "not_run": not_run, "not_run_kind": kinds, "failed": failed}
 

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kas.fleet_manager.plugins.plugin_utils.evidence import stuck
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.findings import findings
 
 CATEGORIES = ("manager_api", "ocm", "kafka", "database", "other")
 # Warning events about the cluster rather than the application: nodes, scheduling, storage, quota.
@@ -57,6 +58,38 @@ def _unique(values):
     for value in values:
         if value not in out:
             out.append(value)
+    return out
+
+
+def present(signs):
+    """The names of the signs that hold: true, a number above 0, a non-empty list or text."""
+    return [name for name, value in signs.items() if value not in (None, False, 0, 0.0, "", [], {})]
+
+
+def sections_in_play(signs, sections, section):
+    """(symptoms: section -> its symptom signs that hold, the sections whose rules apply): a section run applies its
+    own; triage those whose symptom is present, in the runbook's order."""
+    held = set(present(signs))
+    symptoms = dict((name, [s for s in conf.get("symptom") or [] if s in held]) for name, conf in sections.items())
+    if section == "triage":
+        return symptoms, [name for name in sections if symptoms[name]]
+    return symptoms, [section]
+
+
+def derive(evidence, sections, section, long_idle_minutes=45):
+    """Everything a run derives from its evidence, in one pass: ``signals``, ``signs``, ``symptoms``, the sections in
+    play (``eval_sections``), their ``run_rules`` and ``rule_workers``, and the report's ``findings``."""
+    out = signals(evidence)
+    symptoms, in_play = sections_in_play(out["signs"], sections, section)
+    rules, workers = [], []
+    for name in in_play:
+        conf = sections.get(name)
+        if conf is None:
+            raise SignalsError("unknown section %r (known: %s)" % (name, ", ".join(sorted(sections))))
+        rules.extend(r for r in conf.get("rules") or [] if r not in rules)
+        workers.extend(w for w in conf.get("leader_workers") or [] if w not in workers)
+    out.update(symptoms=symptoms, eval_sections=in_play, run_rules=rules, rule_workers=workers,
+               findings=findings(evidence, long_idle_minutes))
     return out
 
 
