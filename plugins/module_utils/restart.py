@@ -25,7 +25,6 @@ from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import Fl
 from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import Kube
 
 HISTORY_MAX = 20
-OUTCOMES = ("pending", "cleared", "not_cleared")
 
 
 # -- history, cooldown and breaker (pure) ------------------------------------------------------------------

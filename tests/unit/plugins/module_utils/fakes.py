@@ -71,7 +71,7 @@ class FakeKube(object):
     def can_i(self, namespace, verb, resource, group="", subresource=""):
         return self.allowed, ""
 
-    def patch_deployment(self, namespace, name, patch, dry_run=False):
+    def patch_deployment(self, namespace, name, patch):
         self.patches.append(copy.deepcopy(patch))
         if not self.allowed:
             raise FleetError("cannot patch deployment %s/%s: forbidden (403): nope" % (namespace, name), status=403)

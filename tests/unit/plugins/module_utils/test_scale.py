@@ -91,7 +91,7 @@ class FakeKube(object):
         self.asked = (verb, resource, group, subresource)
         return self.allowed, ""
 
-    def scale_deployment(self, namespace, name, replicas, resource_version=None, dry_run=False):
+    def scale_deployment(self, namespace, name, replicas, resource_version=None):
         self.scales.append((replicas, resource_version))
         if not self.allowed:
             raise FleetError("cannot patch deployments/scale %s/%s: forbidden (403): no" % (namespace, name),

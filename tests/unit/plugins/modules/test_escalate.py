@@ -197,7 +197,7 @@ class FakeKube(object):
             raise self.read_error
         return copy.deepcopy(self.dep)
 
-    def patch_deployment(self, namespace, name, patch, dry_run=False):
+    def patch_deployment(self, namespace, name, patch):
         self.patches.append(copy.deepcopy(patch))
         if self.patch_error:
             raise self.patch_error
