@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: kas.fleet_manager contributors
 # Apache License 2.0 (see LICENSE)
-"""Stand-ins the module_utils tests share: a deployment and its pods as the Kubernetes API returns them, and an
-in-memory API for deployment reads and strategic-merge patches."""
+"""Stand-ins the module_utils tests share: a deployment and its pods as the Kubernetes API returns them, an
+in-memory API for deployment reads and strategic-merge patches, and paging routes with secrets to look for in
+what the code returns."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,6 +13,13 @@ import copy
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils import deployment as d
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
+
+KEY = "rk-0123456789abcdef0123456789abcdef"
+SLACK_URL = "https://hooks.slack.com/services/T0ABC123/B0DEF456/XyZsecretTokenValue123"
+PD = {"type": "pagerduty", "url": "https://events.pagerduty.com/v2/enqueue", "routing_key": KEY}
+SLACK = {"type": "slack", "url": SLACK_URL}
+HOOK = {"type": "webhook", "url": "https://hooks.example.com/webhook/team-a?token=abcdef123456"}
+
 
 def dep_obj(replicas=3, ready=3, updated=3, available=3, status_replicas=None, generation=2, observed=2,
             annotations=None, restarted_at=None, rv="1"):
