@@ -320,7 +320,7 @@ class Escalation(object):
                               key, team, shown["type"], shown["url"], sent["response"]["status"], sent["tries"],
                               "try" if sent["tries"] == 1 else "tries",
                               "" if recorded or not p.get("namespace") else "; %s" % self.state_error),
-                          **dict(base, open_incidents=new if recorded else incidents))
+                          route=shown, open_incidents=new if recorded else incidents)
         self.add_diff(res, incidents, new if recorded else incidents)
         return res
 
@@ -388,7 +388,7 @@ class Escalation(object):
                 build_payload(route, event))), state_error=self.state_error,
                 attempts=[{"route": name, "outcome": CHECK_MODE, "tries": 0, "error": None}],
                 msg="would send resolve of %s to %s (%s %s); check mode" % (key, team or "the route", shown["type"],
-                                                                          shown["url"]), **base)
+                                                                            shown["url"]), **base)
             self.add_diff(res, incidents, after)
             return res
         sent = self.send(route, event)
@@ -399,7 +399,7 @@ class Escalation(object):
                           state_error=self.state_error, msg="sent resolve of %s to %s (%s %s): HTTP %s%s" % (
                               key, team or "the route", shown["type"], shown["url"], sent["response"]["status"],
                               "" if recorded or not p.get("namespace") else "; %s" % self.state_error),
-                          **dict(base, open_incidents=new if recorded else incidents))
+                          route=shown, open_incidents=new if recorded else incidents)
         self.add_diff(res, incidents, new if recorded else incidents)
         return res
 

@@ -75,7 +75,7 @@ options:
       - Routes to try, in order, when O(route) cannot take the page, or when the team has no O(route) at all (it kept failing through O(tries) tries, or it
         refused the page with a 4xx other than 429). The fallback gets the original team, decision, rule and
         evidence, and the delivery error. A fallback equal to O(route) is skipped.
-      - When a fallback took the page the result has C(delivered=false) and C(delivered_to) names the fallback: the
+      - When a fallback took the page the result has C(delivered=false) and C(delivered_to) names the fallback; the
         team's own route needs fixing, and the incident is not recorded open, so the next run tries the team's
         route again. When no route took it the module fails, listing every attempt.
     type: list
