@@ -387,8 +387,8 @@ class Escalation(object):
             res = self.result(changed=True, reason="check_mode", would_send=self.scrub(masked_payload(
                 build_payload(route, event))), state_error=self.state_error,
                 attempts=[{"route": name, "outcome": CHECK_MODE, "tries": 0, "error": None}],
-                msg="would send resolve of %s to %s (%s %s); check mode" % (key, team or "the route", shown["type"],
-                                                                            shown["url"]), **base)
+                msg="would send resolve of %s to %s (%s %s); check mode" % (
+                    key, team or "the route", shown["type"], shown["url"]), **base)
             self.add_diff(res, incidents, after)
             return res
         sent = self.send(route, event)

@@ -253,8 +253,8 @@ def test_a_failed_route_falls_back_and_is_not_recorded_open():
     result, module = run_m(kube, sender, route=dict(SLACK, name="data_plane"), team="data_plane",
                            fallback=[CP, OCM], decision="escalate_data_plane", tries=3)
     assert result["sent"] and not result["delivered"] and result["delivered_to"] == "control_plane"
-    assert [(a["route"], a["outcome"]) for a in result["attempts"]] == [("data_plane", "fell_back"),
-                                                                        ("control_plane", "sent")]
+    assert [(a["route"], a["outcome"]) for a in result["attempts"]] == [
+        ("data_plane", "fell_back"), ("control_plane", "sent")]
     assert result["attempts"][0]["fell_back_to"] == "control_plane" and result["attempts"][0]["tries"] == 3
     assert kube.patches == [] and kube.incidents() == {}  # tried again next run
     body = sender.sent[-1][1]
