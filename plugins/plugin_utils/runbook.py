@@ -99,8 +99,8 @@ def runbook_plan(verdicts, sections, run_sections, teams, checks_failed=None, ex
     ``signs``, of which each section weighs its own, ``sections[name]["signs"]``); ``sections``: the role's section
     table (``rules`` in the runbook's order, ``title``, ``evidence``); ``run_sections``: the sections whose rules
     ran, in the runbook's order; ``teams``: escalation decision -> team; ``checks_failed``: source -> reason for
-    checks that failed or were denied; ``extra``: verdicts that fired outside a section (a restart that did not
-    help, a run that failed), added as escalations.
+    checks that failed or were denied; ``extra``: verdicts that fired outside a section (a restart that did not help,
+    a run that failed), added as escalations.
 
     Returns ``{"sections": [...], "remediation": step or None, "escalations": [...], "steps": [...],
     "decision": the first step}`` where a step is ``{decision, rule_id, rule, reason, section}``.

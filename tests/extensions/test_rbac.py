@@ -156,9 +156,9 @@ def test_rules_are_what_the_modules_kube_calls_need():
     unknown = sorted(set(calls) - set(KUBE_CALLS))
     assert not unknown, "new Kube calls %s: add them to KUBE_CALLS, the manifests and fleet_access_info" % unknown
     needed = {KUBE_CALLS[m] for m in calls if KUBE_CALLS[m]}
-    granted = {(g, r, v) for g, r, v, _ in grants("recommend") | grants("apply")}
+    granted = {(g, r, v) for g, r, v, _names in grants("recommend") | grants("apply")}
     assert needed == granted, calls
-    assert {KUBE_CALLS[m] for m in calls if m in WRITES} == {(g, r, v) for g, r, v, _ in grants("apply")}
+    assert {KUBE_CALLS[m] for m in calls if m in WRITES} == {(g, r, v) for g, r, v, _names in grants("apply")}
     assert set(calls) == set(KUBE_CALLS), "Kube calls no module makes: %s" % sorted(set(KUBE_CALLS) - set(calls))
     # The secret the modules read is the one the Role names: the db_secret default of leader_check and
     # request_status_info (module_utils/db.py) and fleet_access_info's secret default.
