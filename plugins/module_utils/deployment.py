@@ -196,6 +196,26 @@ def list_deployment_pods(kube, namespace, dep):
     return sorted((summarize_pod(p) for p in kube.list_pods(namespace, selector)), key=lambda p: p["name"])
 
 
+# How check mode names a write it may not do, as the write itself would fail (k8s.Kube's messages):
+# subresource -> (the object as Kube names it, the verb a person reads).
+_WRITES = {"": ("deployment", "patch"), "scale": ("deployments/scale", "scale")}
+
+
+def check_may_patch(kube, namespace, name, subresource="", **details):
+    """In check mode, where nothing is written: a FleetError (status 403, plus ``details``) worded as the patch
+    of the deployment (or of its ``subresource``, such as ``scale``) would fail, when a SelfSubjectAccessReview
+    says the user may not do it. When the review itself cannot be made, the real run will tell."""
+    try:
+        allowed, _reason = kube.can_i(namespace, "patch", "deployments", group="apps", subresource=subresource)
+    except FleetError:
+        return
+    if not allowed:
+        what, verb = _WRITES[subresource]
+        raise FleetError("cannot patch %s %s/%s: forbidden (403): the Kubernetes user may not %s deployments in "
+                         "namespace %s (SelfSubjectAccessReview in check mode)"
+                         % (what, namespace, name, verb, namespace), status=403, **details)
+
+
 # -- rollout health and wait -------------------------------------------------------------------------------
 def rollout_health(summary, pods):
     """(healthy, what was seen): a rollout is done when the controller has observed the latest generation,

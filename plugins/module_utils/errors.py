@@ -21,14 +21,20 @@ class FleetError(Exception):
         self.details = details
 
 
-def run_module(module, service, *args):
-    """Call ``service(module, *args)`` and exit with its result dict, or fail with a FleetError's message.
+def run_module(module, service, require=None):
+    """Every module's ``main()``: call ``service(module)`` and exit with its result dict, or fail with a FleetError's
+    message; first, with ``require`` (such as k8s.require_k8s), fail plainly when a library the module needs is
+    missing.
 
     User errors (FleetError) end in ``fail_json`` without a traceback; anything else is a bug and keeps its
-    traceback for ``-vvv``.
+    traceback for ``-vvv``. A module's action plugin runs the same service with the same argument spec in the
+    controller's process (plugin_utils.in_process), without ``require``: it runs there only when the libraries
+    import.
     """
+    if require is not None:
+        require(module)
     try:
-        result = service(module, *args)
+        result = service(module)
     except FleetError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     result.setdefault("changed", False)

@@ -467,3 +467,10 @@ class Escalation(object):
 
 def escalate(module):
     return Escalation(module).run()
+
+
+def require_k8s_for_state(module):
+    """The open incidents are kept on the deployment: the kubernetes library is needed only with namespace."""
+    if module.params.get("namespace"):
+        from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import require_k8s
+        require_k8s(module)

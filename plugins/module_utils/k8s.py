@@ -185,11 +185,6 @@ class Kube(object):
                             "list pods in namespace %s" % namespace,
                             query=[("labelSelector", label_selector)])["items"]
 
-    def list_replicasets(self, namespace, label_selector=None):
-        return self.request("GET", "/apis/apps/v1/namespaces/%s/replicasets" % _q(namespace),
-                            "list replicasets in namespace %s" % namespace,
-                            query=[("labelSelector", label_selector)])["items"]
-
     def list_events(self, namespace, field_selector=None):
         return self.request("GET", "/api/v1/namespaces/%s/events" % _q(namespace),
                             "list events in namespace %s" % namespace,
@@ -236,25 +231,24 @@ class Kube(object):
         return bool(status.get("allowed")), status.get("reason") or ""
 
     # -- writes ------------------------------------------------------------------------------------------
-    def _patch(self, path, what, patch, dry_run):
+    def _patch(self, path, what, patch):
         """A strategic merge patch (what ``kubectl patch`` and ``kubectl rollout restart`` send)."""
-        return self.request("PATCH", path, what, query=[("dryRun", "All" if dry_run else None)], body=patch,
-                            content_type=STRATEGIC_MERGE_PATCH)
+        return self.request("PATCH", path, what, body=patch, content_type=STRATEGIC_MERGE_PATCH)
 
-    def patch_deployment(self, namespace, name, patch, dry_run=False):
+    def patch_deployment(self, namespace, name, patch):
         """Strategic merge ``patch`` of the deployment. A ``metadata.resourceVersion`` in the patch makes it
         conditional: a concurrent change fails it with FleetError status 409."""
         return self._patch("/apis/apps/v1/namespaces/%s/deployments/%s" % (_q(namespace), _q(name)),
-                           "patch deployment %s/%s" % (namespace, name), patch, dry_run)
+                           "patch deployment %s/%s" % (namespace, name), patch)
 
-    def scale_deployment(self, namespace, name, replicas, resource_version=None, dry_run=False):
+    def scale_deployment(self, namespace, name, replicas, resource_version=None):
         """Set spec.replicas through the deployments/scale subresource (what ``kubectl scale`` does); with
         ``resource_version`` only if the deployment has not changed since it was read (else status 409)."""
         body = {"spec": {"replicas": replicas}}
         if resource_version:
             body["metadata"] = {"resourceVersion": resource_version}
         return self._patch("/apis/apps/v1/namespaces/%s/deployments/%s/scale" % (_q(namespace), _q(name)),
-                           "patch deployments/scale %s/%s" % (namespace, name), body, dry_run)
+                           "patch deployments/scale %s/%s" % (namespace, name), body)
 
 
 def _q(segment):

@@ -31,9 +31,6 @@ LEASE_TYPES = {
     "PromotionKafkaManager": "promoting_kafka",
 }
 
-# The workers the runbook checks ("exactly one OSD cluster leader", "exactly one Kafka cluster leader").
-RUNBOOK_WORKERS = ("ClusterManager", "KafkaManager")
-
 # `Running as the leader and starting worker *pkg.Type [uuid]` (leader_election_mgr.go), any package prefix.
 LEADER_START = re.compile(r"Running as the leader and starting worker \*(\w+)\.(\w+) \[([^\]]*)\]")
 LEADER_STOP = re.compile(r"(?:No longer the leader|Terminating) and stopping worker \*(\w+)\.(\w+) \[([^\]]*)\]")

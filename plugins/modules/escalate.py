@@ -372,8 +372,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils.args import k8s_auth_spec
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import run_module
-from ansible_collections.kas.fleet_manager.plugins.module_utils.escalation import escalate
-from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import require_k8s
+from ansible_collections.kas.fleet_manager.plugins.module_utils.escalation import escalate, require_k8s_for_state
 from ansible_collections.kas.fleet_manager.plugins.module_utils.notify import ROUTE_TYPES, SEVERITIES
 
 ROUTE_SPEC = dict(
@@ -427,10 +426,7 @@ SERVICE = escalate
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS)
-    if module.params.get("namespace"):
-        require_k8s(module)
-    run_module(module, SERVICE)
+    run_module(AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS), SERVICE, require=require_k8s_for_state)
 
 
 if __name__ == "__main__":

@@ -203,9 +203,7 @@ SERVICE = review
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS)
-    require_k8s(module)
-    run_module(module, SERVICE)
+    run_module(AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS), SERVICE, require=require_k8s)
 
 
 if __name__ == "__main__":

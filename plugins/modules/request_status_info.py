@@ -346,9 +346,7 @@ SERVICE = gather
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS)
-    db.require_psycopg2(module)
-    run_module(module, SERVICE)
+    run_module(AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS), SERVICE, require=db.require_psycopg2)
 
 
 if __name__ == "__main__":

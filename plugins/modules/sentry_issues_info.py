@@ -395,8 +395,7 @@ SERVICE = gather
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS)
-    run_module(module, SERVICE)
+    run_module(AnsibleModule(argument_spec=argument_spec(), **MODULE_OPTIONS), SERVICE)
 
 
 if __name__ == "__main__":
