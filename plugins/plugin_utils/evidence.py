@@ -42,7 +42,7 @@ def stuck(result, which):
 
 # Keys Ansible adds to every module result; the report keeps only what the module found.
 RESULT_NOISE = ("invocation", "changed", "failed", "skipped", "skip_reason", "false_condition", "_ansible_no_log",
-                 "warnings", "deprecations")
+                "warnings", "deprecations")
 
 
 def report_evidence(evidence):

@@ -209,8 +209,8 @@ def test_the_timeout_and_the_retry_window_are_knobs(fleet_lab, run_playbook):
     ("db", "refuse", {}, {"clusters", "kafkas"}),
     ("sentry", "status", {"code": 500}, {"sentry"}),
 ])
-def test_a_source_down_is_evidence_pages_control_plane_and_fails(fleet_lab, run_playbook, component, kind,
-                                                                  options, blind):
+def test_a_source_down_is_evidence_pages_control_plane_and_fails(fleet_lab, run_playbook, component, kind, options,
+                                                                 blind):
     fleet_lab.fault(component, kind, **options)
     run = run_playbook(fleet_lab, "sop_kafka_latency", extra=FAST)
     no_traceback(run)
