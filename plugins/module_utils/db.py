@@ -16,6 +16,7 @@ import tempfile
 import traceback
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
+from ansible_collections.kas.fleet_manager.plugins.module_utils.redact import mask_secrets
 
 PSYCOPG2_IMPORT_ERROR = None
 try:
@@ -170,9 +171,7 @@ def scrub(exc, settings):
     """The driver's message, first line only, with the password removed should it ever appear."""
     text = (getattr(exc, "pgerror", None) or str(exc) or type(exc).__name__).strip()
     text = text.splitlines()[0] if text else type(exc).__name__
-    if settings.get("password"):
-        text = text.replace(settings["password"], "********")
-    return text
+    return mask_secrets(text, [settings.get("password")])
 
 
 def query(conn, statement, args=None, settings=None, what="run a query"):

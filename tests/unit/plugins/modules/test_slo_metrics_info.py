@@ -18,7 +18,7 @@ import pytest
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils import slo
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
-from ansible_collections.kas.fleet_manager.plugins.module_utils.http_api import HttpApi, HttpError, redact_url
+from ansible_collections.kas.fleet_manager.plugins.module_utils.http_api import HttpApi, HttpError
 from ansible_collections.kas.fleet_manager.plugins.modules import slo_metrics_info as m
 from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import free_port, run_module
 
@@ -761,10 +761,3 @@ def test_prometheus_query_errors_are_unavailable_not_failures(capsys):
     assert len(result["unavailable"]) == 4
     assert all("too many samples" in u["reason"] for u in result["unavailable"])
     assert set(q["status"] for q in result["queries"]) == {"error"}
-
-
-def test_redact_url_and_http_api_checks():
-    assert redact_url("https://u:p@prom.example.com/x") == "https://prom.example.com/x"
-    with pytest.raises(FleetError, match="not an http"):
-        HttpApi({"url": "prom.example.com:9090"})
-    assert issubclass(HttpError, FleetError)
