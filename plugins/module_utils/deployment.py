@@ -6,19 +6,20 @@ health as ``kubectl rollout status`` judges it, waiting for a rollout, and the s
 on the deployment itself (JSON in ``kas.fleet_manager/...`` annotations) so that two runs, or two AWX nodes,
 agree.
 
-Pure functions take a ``now`` (aware UTC datetime) so unit tests run on fixed clocks.
+Pure functions take a ``now`` (aware UTC datetime) so unit tests run on fixed clocks; times are read and written
+by module_utils.times (its utcnow, rfc3339 and parse_rfc3339 are importable from here too, as the action modules do).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import json
-import re
 import time
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
+from ansible_collections.kas.fleet_manager.plugins.module_utils.times import (  # noqa: F401 pylint: disable=unused-import
+    parse_rfc3339, rfc3339, utcnow)
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 ANNOTATION_PREFIX = "kas.fleet_manager/"
@@ -28,39 +29,6 @@ OPEN_INCIDENTS = ANNOTATION_PREFIX + "open-incidents"
 # A write that lost a race with another writer (HTTP 409 on a resourceVersion precondition) is re-read and
 # re-decided at most this many times.
 CONFLICT_ATTEMPTS = 4
-
-
-# -- time --------------------------------------------------------------------------------------------------
-def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-
-
-def rfc3339(when):
-    """``2026-11-25T04:00:00Z`` (what kubectl writes, in UTC)."""
-    return when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?$", re.IGNORECASE)
-
-
-def parse_rfc3339(value):
-    """Aware UTC datetime from an RFC 3339 string (``Z`` or an offset; no zone is taken as UTC), or None."""
-    if not value or not isinstance(value, str):
-        return None
-    m = _RFC3339.match(value.strip())
-    if not m:
-        return None
-    zone = (m.group(4) or "Z").upper()
-    try:
-        base = datetime.datetime.strptime("%s %s" % (m.group(1), m.group(2)), "%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return None
-    base = base.replace(tzinfo=datetime.timezone.utc)
-    if zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        base -= sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return base
 
 
 # -- summaries ---------------------------------------------------------------------------------------------
