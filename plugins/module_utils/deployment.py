@@ -159,8 +159,11 @@ def pod_names(pods):
     return sorted(p["name"] for p in pods if not p["deleting"])
 
 
-def list_deployment_pods(kube, namespace, dep):
-    selector = selector_of(dep) or "app=%s" % dep["metadata"]["name"]
+def list_deployment_pods(kube, namespace, dep, name=None):
+    """The summaries (summarize_pod) of the pods the deployment's selector selects, by name; without a selector, or
+    for a missing deployment (``dep`` None), those labelled ``app=<name>`` (``name`` defaults to the deployment's)."""
+    name = name or dep["metadata"]["name"]
+    selector = (selector_of(dep) if dep is not None else "") or "app=%s" % name
     return sorted((summarize_pod(p) for p in kube.list_pods(namespace, selector)), key=lambda p: p["name"])
 
 
