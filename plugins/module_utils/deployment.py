@@ -96,7 +96,11 @@ def selector_of(deployment):
 
 
 def summarize_pod(pod):
-    status = pod.get("status", {})
+    """The collection's one pod summary, from the API object: name, phase, ready (the Ready condition), restarts (the
+    sum of every container's restartCount: the pod's restarts, as fleet_pods_info returns them), the waiting and last
+    termination reasons, per container (``containers``, from the container statuses) its own figures, start time,
+    node and whether it is terminating. container_restarts reads one container's restarts from it."""
+    meta, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
     containers = []
     for cs in status.get("containerStatuses") or []:
         state = cs.get("state") or {}
@@ -106,7 +110,7 @@ def summarize_pod(pod):
         containers.append({
             "name": cs.get("name"),
             "ready": bool(cs.get("ready")),
-            "restarts": cs.get("restartCount", 0),
+            "restarts": cs.get("restartCount") or 0,
             "state": state_name,
             "reason": detail.get("reason"),
             "message": detail.get("message"),
@@ -115,7 +119,7 @@ def summarize_pod(pod):
         })
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
     return {
-        "name": pod["metadata"]["name"],
+        "name": meta.get("name"),
         "phase": status.get("phase"),
         "ready": ready,
         "restarts": sum(c["restarts"] for c in containers),
@@ -123,9 +127,19 @@ def summarize_pod(pod):
         "terminated_reasons": sorted(set(c["last_state_reason"] for c in containers if c["last_state_reason"])),
         "containers": containers,
         "start_time": status.get("startTime"),
-        "node": pod.get("spec", {}).get("nodeName"),
-        "deleting": bool(pod["metadata"].get("deletionTimestamp")),
+        "node": spec.get("nodeName"),
+        "deleting": bool(meta.get("deletionTimestamp")),
     }
+
+
+def container_restarts(summary, container):
+    """The restarts of one container of a pod summary (0 while it has no status): whether it has a previous log."""
+    return sum(c["restarts"] for c in summary["containers"] if c["name"] == container)
+
+
+def container_names(pod):
+    """The names of the containers of the pod's spec (a pod not started yet has them, but no container status)."""
+    return [c.get("name") for c in (pod.get("spec") or {}).get("containers") or []]
 
 
 def check_namespace(kube, namespace):

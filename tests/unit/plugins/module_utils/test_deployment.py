@@ -46,3 +46,10 @@ def test_pods_of_a_deployment_by_its_selector_or_app_label():
     list_deployment_pods(kube, "ns", None, name="fm")
     assert kube.selectors == ["app=kas-fleet-manager", "app=kas-fleet-manager", "app=fm"]
     assert selector_of(deployment()) == "app=kas-fleet-manager"
+
+
+def test_label_selector_of_a_deployment():
+    dep = {"spec": {"selector": {"matchLabels": {"app": "kas-fleet-manager", "tier": "api"},
+                                 "matchExpressions": [{"key": "env", "operator": "In", "values": ["stage", "prod"]},
+                                                      {"key": "canary", "operator": "DoesNotExist"}]}}}
+    assert selector_of(dep) == "app=kas-fleet-manager,tier=api,env in (stage,prod),!canary"
