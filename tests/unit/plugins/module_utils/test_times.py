@@ -56,3 +56,13 @@ def test_unix_seconds_keep_the_fraction():
 
 def test_deployment_reads_and_writes_times_here():
     assert deployment.parse_rfc3339 is parse_rfc3339 and deployment.rfc3339 is rfc3339 and deployment.utcnow is utcnow
+
+
+def test_the_time_option_of_slo_metrics_info():
+    at = unix_seconds("2026-11-25T04:00:00Z")
+    assert at == 1795579200.0
+    assert unix_seconds("1795579200") == at
+    assert unix_seconds("2026-11-25T04:00:00.500+00:00") == at + 0.5
+    with pytest.raises(FleetError):
+        unix_seconds("yesterday")
+    assert rfc3339(at) == "2026-11-25T04:00:00Z"
