@@ -73,8 +73,8 @@ def test_denied_permissions_and_an_unreadable_secret(monkeypatch):
 
 def test_given_permissions_and_no_secret(monkeypatch):
     kube = FakeKube(denied=["get pods/log"])
-    result = review(kube, monkeypatch, secret="", permissions=[{"verb": "list", "resource": "pods"},
-                                                                {"verb": "get", "resource": "pods", "subresource": "log"}])
+    permissions = [{"verb": "list", "resource": "pods"}, {"verb": "get", "resource": "pods", "subresource": "log"}]
+    result = review(kube, monkeypatch, secret="", permissions=permissions)
     assert [c["allowed"] for c in result["checks"]] == [True, False]
     assert result["secret"] == {"name": "", "readable": None, "reason": None} and kube.secrets == []
     with pytest.raises(FleetError, match="each permission needs verb and resource"):

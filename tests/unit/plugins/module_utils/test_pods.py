@@ -40,7 +40,7 @@ def test_image_pull_down_names_every_problem():
     pods = [summarize_pod(pod("p%d" % i, ready=False, waiting="ImagePullBackOff", phase="Pending"))
             for i in range(3)]
     events = select_events([event(message='Failed to pull image "quay.io/x:bad"')],
-                             ["image"], 60, now=NOW)
+                           ["image"], 60, now=NOW)
     problems = find_problems(dep, pods, events, 3)
     assert codes(problems) == ["no_pods_running", "image_pull_failing", "rollout_stalled", "warning_events"]
     assert problems[1]["evidence"]["pods"] == ["p0", "p1", "p2"]

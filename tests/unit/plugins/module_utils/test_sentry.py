@@ -47,7 +47,7 @@ def test_issue_category_from_title_culprit_and_value(title, culprit, value, cate
 
 def test_issue_summary_fields():
     summary = sentry.summarize_issue(issue("KAFKAS-MGMT-9: Unspecified error", "handlers.handleError", count="5120",
-                                      stats=[[1, 5000], [2, 121]]), "24h")
+                                           stats=[[1, 5000], [2, 121]]), "24h")
     assert summary == {
         "id": "4000000001", "short_id": "KAS-FLEET-MANAGER-1A", "title": "KAFKAS-MGMT-9: Unspecified error",
         "culprit": "handlers.handleError", "level": "error", "status": "unresolved", "count": 5120, "user_count": 2,
@@ -63,11 +63,11 @@ def test_issue_summary_fields():
 
 def test_order_by_sort_option():
     issues = [sentry.summarize_issue(issue("a", count="5", last="2026-11-25T01:00:00Z", first="2026-11-20T00:00:00Z"),
-                                "24h"),
+                                     "24h"),
               sentry.summarize_issue(issue("b", count="50", last="2026-11-25T00:00:00Z", first="2026-11-24T00:00:00Z"),
-                                "24h"),
+                                     "24h"),
               sentry.summarize_issue(issue("c", count="7", last="2026-11-25T02:00:00Z", first="2026-11-01T00:00:00Z"),
-                                "24h")]
+                                     "24h")]
     assert [i["title"] for i in sentry.sort_issues(issues, "date")] == ["c", "a", "b"]
     assert [i["title"] for i in sentry.sort_issues(issues, "freq")] == ["b", "c", "a"]
     assert [i["title"] for i in sentry.sort_issues(issues, "new")] == ["b", "a", "c"]
