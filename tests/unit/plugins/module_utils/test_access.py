@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.kas.fleet_manager.plugins.module_utils import access
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
 from ansible_collections.kas.fleet_manager.plugins.modules import fleet_access_info
-from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import FakeModule
+from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import service_module
 
 
 class FakeKube(object):
@@ -41,9 +41,8 @@ class FakeKube(object):
 
 def review(kube, monkeypatch, **params):
     monkeypatch.setattr(access, "Kube", lambda p: kube)
-    defaults = dict((k, v.get("default")) for k, v in fleet_access_info.argument_spec().items())
     params.setdefault("namespace", "ns")
-    return access.review(FakeModule(defaults, **params))
+    return access.review(service_module(fleet_access_info, **params))
 
 
 def test_the_runbooks_permissions_by_default_the_secret_by_name(monkeypatch):

@@ -17,7 +17,7 @@ from ansible_collections.kas.fleet_manager.plugins.module_utils.pods import find
 from ansible_collections.kas.fleet_manager.plugins.modules import fleet_pods_info
 from ansible_collections.kas.fleet_manager.tests.unit.plugins.module_utils.k8s_objects import (
     NOW, deployment, event, pod)
-from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import FakeModule
+from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import service_module
 
 
 def codes(problems):
@@ -117,9 +117,8 @@ class FakeKube(object):
 
 def run(kube, monkeypatch, **params):
     monkeypatch.setattr(pods_utils, "Kube", lambda p: kube)
-    defaults = dict((k, v.get("default")) for k, v in fleet_pods_info.argument_spec().items())
     params.setdefault("namespace", "ns")
-    return pods_utils.gather(FakeModule(defaults, **params))
+    return pods_utils.gather(service_module(fleet_pods_info, **params))
 
 
 def test_the_service_lists_the_deployments_pods_by_its_selector(monkeypatch):
