@@ -16,6 +16,7 @@ import tempfile
 import traceback
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
+from ansible_collections.kas.fleet_manager.plugins.module_utils.redact import mask_secrets
 
 PSYCOPG2_IMPORT_ERROR = None
 try:
@@ -107,6 +108,18 @@ def resolve_with_secret(params, kube, namespace):
         raise
 
 
+def resolve_login(params, namespace, kube):
+    """The database login of a module's options, as (settings, source): the login options when login_host is given
+    (or db_secret is empty), else db_secret read in ``namespace`` (resolve_with_secret). ``kube`` is a Kube, or a
+    function that makes one, called only when the secret is read. The one place the modules resolve it."""
+    if params.get("login_host") or not params.get("db_secret"):
+        return resolve(params)
+    if not namespace:
+        raise FleetError("namespace is required to read the database secret %s (db_secret); give namespace, or "
+                         "login_host, login_user and login_password" % params["db_secret"], reason="namespace_required")
+    return resolve_with_secret(params, kube() if callable(kube) else kube, namespace)
+
+
 def connect(settings, params):
     """A read-only connection (every transaction READ ONLY) with statement_timeout set.
 
@@ -170,9 +183,7 @@ def scrub(exc, settings):
     """The driver's message, first line only, with the password removed should it ever appear."""
     text = (getattr(exc, "pgerror", None) or str(exc) or type(exc).__name__).strip()
     text = text.splitlines()[0] if text else type(exc).__name__
-    if settings.get("password"):
-        text = text.replace(settings["password"], "********")
-    return text
+    return mask_secrets(text, [settings.get("password")])
 
 
 def query(conn, statement, args=None, settings=None, what="run a query"):

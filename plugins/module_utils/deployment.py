@@ -6,19 +6,20 @@ health as ``kubectl rollout status`` judges it, waiting for a rollout, and the s
 on the deployment itself (JSON in ``kas.fleet_manager/...`` annotations) so that two runs, or two AWX nodes,
 agree.
 
-Pure functions take a ``now`` (aware UTC datetime) so unit tests run on fixed clocks.
+Pure functions take a ``now`` (aware UTC datetime) so unit tests run on fixed clocks; times are read and written
+by module_utils.times (its utcnow, rfc3339 and parse_rfc3339 are importable from here too, as the action modules do).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import json
-import re
 import time
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
+from ansible_collections.kas.fleet_manager.plugins.module_utils.times import (  # noqa: F401 pylint: disable=unused-import
+    parse_rfc3339, rfc3339, utcnow)
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 ANNOTATION_PREFIX = "kas.fleet_manager/"
@@ -28,39 +29,6 @@ OPEN_INCIDENTS = ANNOTATION_PREFIX + "open-incidents"
 # A write that lost a race with another writer (HTTP 409 on a resourceVersion precondition) is re-read and
 # re-decided at most this many times.
 CONFLICT_ATTEMPTS = 4
-
-
-# -- time --------------------------------------------------------------------------------------------------
-def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-
-
-def rfc3339(when):
-    """``2026-11-25T04:00:00Z`` (what kubectl writes, in UTC)."""
-    return when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?$", re.IGNORECASE)
-
-
-def parse_rfc3339(value):
-    """Aware UTC datetime from an RFC 3339 string (``Z`` or an offset; no zone is taken as UTC), or None."""
-    if not value or not isinstance(value, str):
-        return None
-    m = _RFC3339.match(value.strip())
-    if not m:
-        return None
-    zone = (m.group(4) or "Z").upper()
-    try:
-        base = datetime.datetime.strptime("%s %s" % (m.group(1), m.group(2)), "%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return None
-    base = base.replace(tzinfo=datetime.timezone.utc)
-    if zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        base -= sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return base
 
 
 # -- summaries ---------------------------------------------------------------------------------------------
@@ -128,7 +96,11 @@ def selector_of(deployment):
 
 
 def summarize_pod(pod):
-    status = pod.get("status", {})
+    """The collection's one pod summary, from the API object: name, phase, ready (the Ready condition), restarts (the
+    sum of every container's restartCount: the pod's restarts, as fleet_pods_info returns them), the waiting and last
+    termination reasons, per container (``containers``, from the container statuses) its own figures, start time,
+    node and whether it is terminating. container_restarts reads one container's restarts from it."""
+    meta, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
     containers = []
     for cs in status.get("containerStatuses") or []:
         state = cs.get("state") or {}
@@ -138,7 +110,7 @@ def summarize_pod(pod):
         containers.append({
             "name": cs.get("name"),
             "ready": bool(cs.get("ready")),
-            "restarts": cs.get("restartCount", 0),
+            "restarts": cs.get("restartCount") or 0,
             "state": state_name,
             "reason": detail.get("reason"),
             "message": detail.get("message"),
@@ -147,7 +119,7 @@ def summarize_pod(pod):
         })
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
     return {
-        "name": pod["metadata"]["name"],
+        "name": meta.get("name"),
         "phase": status.get("phase"),
         "ready": ready,
         "restarts": sum(c["restarts"] for c in containers),
@@ -155,9 +127,19 @@ def summarize_pod(pod):
         "terminated_reasons": sorted(set(c["last_state_reason"] for c in containers if c["last_state_reason"])),
         "containers": containers,
         "start_time": status.get("startTime"),
-        "node": pod.get("spec", {}).get("nodeName"),
-        "deleting": bool(pod["metadata"].get("deletionTimestamp")),
+        "node": spec.get("nodeName"),
+        "deleting": bool(meta.get("deletionTimestamp")),
     }
+
+
+def container_restarts(summary, container):
+    """The restarts of one container of a pod summary (0 while it has no status): whether it has a previous log."""
+    return sum(c["restarts"] for c in summary["containers"] if c["name"] == container)
+
+
+def container_names(pod):
+    """The names of the containers of the pod's spec (a pod not started yet has them, but no container status)."""
+    return [c.get("name") for c in (pod.get("spec") or {}).get("containers") or []]
 
 
 def check_namespace(kube, namespace):
@@ -191,8 +173,11 @@ def pod_names(pods):
     return sorted(p["name"] for p in pods if not p["deleting"])
 
 
-def list_deployment_pods(kube, namespace, dep):
-    selector = selector_of(dep) or "app=%s" % dep["metadata"]["name"]
+def list_deployment_pods(kube, namespace, dep, name=None):
+    """The summaries (summarize_pod) of the pods the deployment's selector selects, by name; without a selector, or
+    for a missing deployment (``dep`` None), those labelled ``app=<name>`` (``name`` defaults to the deployment's)."""
+    name = name or dep["metadata"]["name"]
+    selector = (selector_of(dep) if dep is not None else "") or "app=%s" % name
     return sorted((summarize_pod(p) for p in kube.list_pods(namespace, selector)), key=lambda p: p["name"])
 
 

@@ -41,10 +41,26 @@ def run_module(module, service, require=None):
     module.exit_json(**result)
 
 
-def check_minimums(params, minimums):
+def check_minimums(params, minimums, unit=None, **details):
     """FleetError for the first option below its minimum (``{name: minimum}``; unset options pass): every
     module checks its numbers here, in its service, so a module run and an in-process run say the same."""
-    for name, minimum in minimums.items():
+    check_bounds(params, dict((name, (minimum, None)) for name, minimum in minimums.items()), unit, **details)
+
+
+def check_bounds(params, bounds, unit=None, **details):
+    """FleetError for the first option out of its bounds (``{name: (minimum, maximum)}``, None for no bound; unset
+    options pass). ``unit`` names the numbers' unit in the message (``at least 1 second``); ``details`` are the
+    error's (a ``reason`` for playbooks)."""
+    for name, (low, high) in bounds.items():
         value = params.get(name)
-        if value is not None and value < minimum:
-            raise FleetError("%s must be at least %s, got %s" % (name, minimum, value))
+        if value is None:
+            continue
+        if low is not None and high is not None:
+            if not low <= value <= high:
+                raise FleetError("%s must be between %s and %s, got %s" % (name, low, high, value), **details)
+        elif low is not None and value < low:
+            raise FleetError("%s must be at least %s%s, got %s" % (name, low, " " + unit if unit else "", value),
+                             **details)
+        elif high is not None and value > high:
+            raise FleetError("%s must be at most %s%s, got %s" % (name, high, " " + unit if unit else "", value),
+                             **details)

@@ -20,20 +20,13 @@ import threading
 
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.six.moves.urllib.parse import urlencode, urlsplit, urlunsplit
+from ansible.module_utils.six.moves.urllib.parse import urlencode, urlsplit
 from ansible.module_utils.urls import Request, make_context
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
+from ansible_collections.kas.fleet_manager.plugins.module_utils.redact import redact_url
 
 USER_AGENT = "kas.fleet_manager"
-
-
-def redact_url(url):
-    """The URL without user:password@ (a URL may carry credentials; messages never do)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[1], parts.path, parts.query, parts.fragment))
 
 
 class HttpError(FleetError):

@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: kas.fleet_manager contributors
 # Apache License 2.0 (see LICENSE)
-"""leader_check's logic as plain functions: scan one container log (an iterable of lines, read once, never held
-whole) for leader election lines and error lines, gather the scans of every pod, and set the leader leases of the
-database against them.
+"""leader_check's logic: scan one container log (an iterable of lines, read once, never held whole) for leader
+election lines and error lines, gather the scans of every pod, and set the leader leases of the database against
+them (plain functions); and the service (``check``) that reads the pods, their logs and the leases for them.
 
 The runbook: "check the log to ensure there is exactly one OSD cluster leader running" (and one Kafka leader),
 ``grep 'Running as the leader.*ClusterManager'``. Upstream logs ``Running as the leader and starting worker %T
@@ -20,9 +20,13 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.kas.fleet_manager.plugins.module_utils import db
 from ansible_collections.kas.fleet_manager.plugins.module_utils.classify import (
     CATEGORIES, DEFAULT_ERROR_PATTERNS, classify, compile_error_patterns, is_error_line, message_of, signature)
-from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
+from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import (
+    check_namespace, container_names, container_restarts, selector_of, summarize_pod)
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError, check_bounds
+from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import Kube
 from ansible_collections.kas.fleet_manager.plugins.module_utils.workers import LEADER_START, LEADER_STOP, LEASE_TYPES
 
 MAX_SAMPLES_LIMIT = 100
@@ -285,18 +289,6 @@ def _note_id(ids, wid, worker, state):
 
 
 # -- every pod -------------------------------------------------------------------------------------------------------
-def pod_summary(pod, container):
-    """name, phase, ready (the Ready condition), restarts (of ``container``), containers (spec names)."""
-    meta, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
-    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
-    restarts = 0
-    for cstatus in status.get("containerStatuses") or []:
-        if cstatus.get("name") == container:
-            restarts = cstatus.get("restartCount") or 0
-    return {"name": meta.get("name"), "phase": status.get("phase"), "ready": ready, "restarts": restarts,
-            "containers": [c.get("name") for c in spec.get("containers") or []]}
-
-
 class FleetScan(object):
     """The scans of every pod's logs, gathered into leader_check's result."""
 
@@ -478,3 +470,120 @@ def triangulate(worker, entry, lease, ids):
         return found("log_leader_lease_expired", "the logs show %s as the %s leader, but lease %s is %s"
                      % (", ".join(log_leaders), worker, lease_type, state))
     return []
+
+
+# -- the service: pods, logs and leases -------------------------------------------------------------------------------
+def needs(exc, permission, namespace, hint=""):
+    """The FleetError of a Kubernetes call, naming the permission when the API answered 403."""
+    if exc.details.get("status") == 403:
+        return FleetError("%s; the credentials need %s in namespace %s%s" % (exc.msg, permission, namespace, hint),
+                          status=403, reason="forbidden", permission=permission)
+    return exc
+
+
+def select_pods(kube, params):
+    """(label selector, pods) of the deployment, or of label_selector."""
+    namespace = params["namespace"]
+    if params.get("label_selector") is not None:
+        selector = params["label_selector"]
+    else:
+        name = params["deployment"]
+        try:
+            deployment = kube.read_deployment(namespace, name)
+        except FleetError as exc:
+            raise needs(exc, "get deployments", namespace, ", or give label_selector to pick pods directly")
+        if deployment is None:
+            check_namespace(kube, namespace)
+            raise FleetError("deployment %s not found in namespace %s; give label_selector to pick pods directly"
+                             % (name, namespace), status=404, reason="deployment_not_found")
+        selector = selector_of(deployment)
+        if not selector:
+            raise FleetError("deployment %s/%s has no spec.selector to find its pods by; give label_selector"
+                             % (namespace, name), reason="no_selector")
+    try:
+        pods = kube.list_pods(namespace, selector)
+    except FleetError as exc:
+        raise needs(exc, "list pods", namespace)
+    if not pods:
+        check_namespace(kube, namespace)
+    return selector, sorted(pods, key=lambda p: (p.get("metadata") or {}).get("name") or "")
+
+
+def read_logs(kube, params, scan, pods):
+    """Stream every pod's log (and previous log) through the scan; logs the API will not give are unreadable."""
+    namespace, container = params["namespace"], params["container"]
+    window = dict(since_seconds=params["since_seconds"], tail_lines=params["tail_lines"],
+                  limit_bytes=params["limit_bytes"])
+    with_container = 0
+    for pod in pods:
+        summary = summarize_pod(pod)
+        restarts = container_restarts(summary, container)
+        entry = scan.add_pod(dict(summary, restarts=restarts))
+        containers = container_names(pod)
+        if container not in containers:
+            scan.add_unreadable(summary["name"], container, False, "pod %s has no container %s (its containers: %s)"
+                                % (summary["name"], container, ", ".join(containers)))
+            continue
+        with_container += 1
+        wanted = [False] + ([True] if params["include_previous"] and restarts > 0 else [])
+        for previous in wanted:
+            try:
+                lines = kube.stream_log(namespace, summary["name"], container, previous=previous, **window)
+                scan.scan(entry, lines, container, previous)
+            except FleetError as exc:
+                status = exc.details.get("status")
+                if status == 403:
+                    raise needs(exc, "get pods/log", namespace)
+                if status not in (400, 404):
+                    raise
+                scan.add_unreadable(summary["name"], container, previous, exc.msg, status)
+    if pods and not with_container:
+        raise FleetError("no pod has a container named %s (container); the pods' containers are: %s"
+                         % (container, ", ".join(sorted(set(c for p in pods for c in container_names(p))))),
+                         reason="no_container")
+
+
+def validate(params):
+    check_bounds(params, {"since_seconds": (1, None), "tail_lines": (0, None), "limit_bytes": (1, None),
+                          "statement_timeout": (1, None), "connect_timeout": (1, None), "api_timeout": (1, None),
+                          "max_samples": (0, MAX_SAMPLES_LIMIT)}, reason="bad_option")
+    if not params["namespace"]:
+        raise FleetError("namespace must not be empty", reason="bad_option")
+    if params.get("label_selector") is None and not params["deployment"]:
+        raise FleetError("give deployment, or label_selector", reason="bad_option")
+
+
+def check(module):
+    """leader_check: the leaders and errors of every pod's log, and the leases set against them with a database."""
+    params = module.params
+    validate(params)
+    workers = normalize_workers(params["workers"])
+    error_regex = compile_errors(params["error_patterns"])
+    kube = Kube(params)
+    conn = settings = source = None
+    if db.wanted(params):
+        db.require_psycopg2(module)
+        settings, source = db.resolve_login(params, params["namespace"], kube)
+        conn = db.connect(settings, params)  # before the logs: a wrong login fails at once
+    try:
+        selector, pods = select_pods(kube, params)
+        scan = FleetScan(workers, error_regex, params["max_samples"], params["mentions"])
+        read_logs(kube, params, scan, pods)
+        leases = None
+        if conn is not None:
+            leases = db.query(conn, LEASE_QUERY, ([LEASE_TYPES[w] for w in workers],), settings,
+                              what="read the leader leases (leader_leases)")
+    finally:
+        if conn is not None:
+            conn.rollback()
+            conn.close()
+    result = scan.result(leases, source)
+    result["selector"] = selector
+    if not pods:
+        module.warn("no pod matches %s in namespace %s" % (selector, params["namespace"]))
+    window = [n for n in ("since_seconds", "tail_lines", "limit_bytes") if params[n] is not None]
+    if window and result["missing"] and result["scanned"]["pods"]:
+        module.warn("no leader found for %s in the part of the logs read: %s may have cut the 'Running as the "
+                    "leader' line, which is logged only when a leadership starts"
+                    % (", ".join(result["missing"]), ", ".join(window)))
+    return result

@@ -18,14 +18,15 @@ import ssl
 import time
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.six.moves.urllib.parse import urlsplit, urlunsplit
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import Request, make_context
 
+from ansible_collections.kas.fleet_manager.plugins.module_utils import redact
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
 
 ROUTE_TYPES = ("pagerduty", "slack", "webhook")
 SEVERITIES = ("critical", "error", "warning", "info")
-MASK = "********"
+MASK = redact.MASK
 PD_SUMMARY_MAX = 1024
 SLACK_TEXT_MAX = 2900  # a section block's text may hold 3000 characters
 BODY_EXCERPT = 300
@@ -38,27 +39,9 @@ BACKOFF_FIRST = 1.0
 
 # -- masking -----------------------------------------------------------------------------------------------
 def mask_url(url, route_type=None):
-    """The URL as it may be shown: no user info, query or fragment, and only the first path segment - Slack and
-    generic webhooks carry their secret in the path (``/services/T000/B000/XXXX``); PagerDuty's has none, but
-    one rule for all keeps a misfiled secret out of the output too. ``route_type`` is accepted for callers that
-    have it."""
-    if not url:
-        return url
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.port:
-            host = "%s:%d" % (host, parts.port)
-    except ValueError:
-        return MASK
-    segments = [s for s in (parts.path or "").split("/") if s]
-    if len(segments) > 1:
-        path = "/%s/%s" % (segments[0], MASK)
-    elif segments:
-        path = "/" + MASK
-    else:
-        path = parts.path or ""
-    return urlunsplit((parts.scheme, host, path, MASK if parts.query else "", ""))
+    """The route's URL as it may be shown (redact.mask_url: host and first path segment); ``route_type`` is accepted
+    for callers that have it."""
+    return redact.mask_url(url)
 
 
 def secrets_of(route):
@@ -86,11 +69,7 @@ def secrets_of(route):
 
 def scrub(text, route):
     """``text`` with every secret of ``route`` replaced by the mask."""
-    if not isinstance(text, str):
-        return text
-    for secret in secrets_of(route):
-        text = text.replace(secret, MASK)
-    return text
+    return redact.mask_secrets(text, secrets_of(route))
 
 
 def scrub_data(value, route):

@@ -9,6 +9,7 @@ rows than there are status x HH24:MI groups (the runbook's own query), failure r
 once (``summary_sql``: the runbook's groups, each with the counts the thresholds need); the samples and the failed
 rows are read only when there are some, through upstream's index on status.
 SQL is composed with psycopg2.sql (Identifier for the table and columns) and every value is a parameter.
+``gather`` is request_status_info's service: the login (db.resolve_login), one read-only snapshot, ``collect``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,7 +19,8 @@ __metaclass__ = type
 import math
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils import db
-from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError, check_bounds, check_minimums
+from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import Kube, require_k8s
 
 # Upstream's status strings (pkg/api/cluster_types.go, internal/kafka/constants/kafka.go) in lifecycle order, and
 # the runbook's "How to handle" thresholds in minutes: cluster_accepted idle over 3 min -> restart the pods; the
@@ -306,3 +308,35 @@ def collect(conn, table, thresholds, include_deleted=False, max_samples=5, long_
         "in_progress_statuses": list(spec["in_progress_statuses"]),
         "deletion_statuses": list(spec["deletion_statuses"]),
     }
+
+
+# -- the service ------------------------------------------------------------------------------------------------------
+def gather(module):
+    """request_status_info: the table's figures, from the login of the options or of the runbook's secret."""
+    params = module.params
+    if not params["long_idle_minutes"] > 0:
+        raise FleetError("long_idle_minutes must be a positive number, got %s" % params["long_idle_minutes"])
+    thresholds, unknown = effective_thresholds(params["table"], params["thresholds"], params["long_idle_minutes"])
+    for status in unknown:
+        module.warn("thresholds: %s is not a status of upstream's %s table (%s)"
+                    % (status, params["table"], ", ".join(TABLES[params["table"]]["statuses"])))
+    check_bounds(params, {"max_samples": (0, MAX_SAMPLES_LIMIT)})
+    check_minimums(params, {"statement_timeout": 1, "connect_timeout": 1}, unit="second")
+
+    def kube():
+        require_k8s(module)
+        return Kube(params)
+
+    settings, source = db.resolve_login(params, params.get("namespace"), kube)
+    conn = db.connect(settings, params)
+    try:
+        # One snapshot for every query, so the counts, samples and totals agree.
+        conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        result = collect(conn, params["table"], thresholds, include_deleted=params["include_deleted"],
+                         max_samples=params["max_samples"], long_idle_minutes=params["long_idle_minutes"],
+                         settings=settings, statement_timeout=params["statement_timeout"])
+    finally:
+        conn.rollback()
+        conn.close()
+    result["source"] = source
+    return result

@@ -14,6 +14,8 @@
   ``series_of(plan, outcomes)``: with ``series``, each figure that has an SLO or limit as a ``/api/v1/query_range``
   series over the window the run looked at, its threshold line and the spans where it crossed it (the incident
   window).
+* ``gather(module)``: slo_metrics_info's service, the steps above at the ``time`` option (RFC 3339 or Unix seconds,
+  read by module_utils.times) or now.
 
 Metric names and label selectors are upstream's (kas-fleet-manager ``pkg/handlers/metrics_middleware.go``,
 ``pkg/metrics/metrics.go``; the SLO rules of app-interface) and cAdvisor's (the kubelet's ``/metrics/cadvisor``);
@@ -28,9 +30,11 @@ __metaclass__ = type
 
 import math
 import re
+import time
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError
-from ansible_collections.kas.fleet_manager.plugins.module_utils.http_api import HttpError, reason_of
+from ansible_collections.kas.fleet_manager.plugins.module_utils.http_api import HttpApi, HttpError, reason_of
+from ansible_collections.kas.fleet_manager.plugins.module_utils.times import rfc3339, unix_seconds
 
 DEFAULT_METRICS = {
     "up": "up",
@@ -1161,3 +1165,64 @@ def series_of(plan, outcomes):
         out[s.name] = item
     incident = None if start is None else {"start": start, "end": end, "figures": figures}
     return out, incident
+
+
+# -- the service ------------------------------------------------------------------------------------------------------
+def dashboard_links(url, at, windows):
+    """The Grafana SLO dashboard over the longest window before ``at`` (Unix seconds), when its URL is given."""
+    if not url:
+        return []
+    span = max(duration_seconds(w) for w in windows)
+    sep = "&" if "?" in url else "?"
+    return [{"title": "Grafana kas-fleet-manager SLOs",
+             "url": "%s%sfrom=%d&to=%d" % (url, sep, int((at - span) * 1000), int(at * 1000))}]
+
+
+def gather(module):
+    """slo_metrics_info: the figures at one instant, their breaches, and with ``series`` the range series."""
+    params = module.params
+    config = config_of(params)
+    at = unix_seconds(params["time"]) if params.get("time") else time.time()
+    api = HttpApi(params, name="the Prometheus API")
+    queries = plan(config)
+    try:
+        outcomes = run(api, queries, at)
+    except HttpError as exc:
+        if params["fail_on_unreachable"]:
+            raise
+        outcomes = {}
+        unreachable = exc.msg
+    else:
+        unreachable = None
+    result = assemble(config, queries, outcomes)
+    if unreachable:
+        result["unavailable"] = [{"figure": "*", "window": None, "query": None, "kind": "error",
+                                  "reason": unreachable}]
+    evaluate(config, result)
+    if config["series"]:
+        result.update(gather_series(api, config, result, at, ran=unreachable is None,
+                                    fail_on_unreachable=params["fail_on_unreachable"]))
+    result.update({
+        "queries": [{"figure": q.name, "window": q.window, "query": q.promql,
+                     "status": outcomes[q.promql].status if q.promql in outcomes else "not_run"}
+                    for q in queries],
+        "links": dashboard_links(params.get("grafana_dashboard_url"), at, config["windows"]),
+        "evaluated_at": rfc3339(at),
+        "http_requests": api.requests,
+    })
+    return result
+
+
+def gather_series(api, config, result, at, ran, fail_on_unreachable):
+    """series, series_range and incident_window: the range queries, after the figures (spike lines need the
+    baselines). Nothing is asked when the API could not be reached for the figures."""
+    span = series_span(config, at)
+    wanted = series_plan(config, result) if ran else []
+    try:
+        outcomes = run_range(api, wanted, span)
+    except HttpError as exc:
+        if fail_on_unreachable:
+            raise
+        outcomes = dict((s.promql, Outcome("error", reason=exc.msg)) for s in wanted)
+    charts, incident = series_of(wanted, outcomes)
+    return {"series": charts, "series_range": span, "incident_window": incident}

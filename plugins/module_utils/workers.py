@@ -32,5 +32,8 @@ LEASE_TYPES = {
 }
 
 # `Running as the leader and starting worker *pkg.Type [uuid]` (leader_election_mgr.go), any package prefix.
+# The workers the runbook names ("exactly one OSD cluster leader", "one Kafka cluster leader"): leader_check's default.
+RUNBOOK_WORKERS = ("ClusterManager", "KafkaManager")
+
 LEADER_START = re.compile(r"Running as the leader and starting worker \*(\w+)\.(\w+) \[([^\]]*)\]")
 LEADER_STOP = re.compile(r"(?:No longer the leader|Terminating) and stopping worker \*(\w+)\.(\w+) \[([^\]]*)\]")

@@ -371,132 +371,12 @@ disagreements:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kas.fleet_manager.plugins.module_utils import db
 from ansible_collections.kas.fleet_manager.plugins.module_utils.args import db_spec, k8s_auth_spec
 from ansible_collections.kas.fleet_manager.plugins.module_utils.classify import DEFAULT_ERROR_PATTERNS
-from ansible_collections.kas.fleet_manager.plugins.module_utils.deployment import check_namespace, selector_of
-from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError, run_module
-from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import Kube, require_k8s
-from ansible_collections.kas.fleet_manager.plugins.module_utils.leader_scan import (
-    LEASE_QUERY, MAX_SAMPLES_LIMIT, FleetScan, compile_errors, normalize_workers, pod_summary)
-from ansible_collections.kas.fleet_manager.plugins.module_utils.workers import LEASE_TYPES
-
-
-def needs(exc, permission, namespace, hint=""):
-    """The FleetError of a Kubernetes call, naming the permission when the API answered 403."""
-    if exc.details.get("status") == 403:
-        return FleetError("%s; the credentials need %s in namespace %s%s" % (exc.msg, permission, namespace, hint),
-                          status=403, reason="forbidden", permission=permission)
-    return exc
-
-
-def select_pods(kube, params):
-    """(label selector, pods) of the deployment, or of label_selector."""
-    namespace = params["namespace"]
-    if params.get("label_selector") is not None:
-        selector = params["label_selector"]
-    else:
-        name = params["deployment"]
-        try:
-            deployment = kube.read_deployment(namespace, name)
-        except FleetError as exc:
-            raise needs(exc, "get deployments", namespace, ", or give label_selector to pick pods directly")
-        if deployment is None:
-            check_namespace(kube, namespace)
-            raise FleetError("deployment %s not found in namespace %s; give label_selector to pick pods directly"
-                             % (name, namespace), status=404, reason="deployment_not_found")
-        selector = selector_of(deployment)
-        if not selector:
-            raise FleetError("deployment %s/%s has no spec.selector to find its pods by; give label_selector"
-                             % (namespace, name), reason="no_selector")
-    try:
-        pods = kube.list_pods(namespace, selector)
-    except FleetError as exc:
-        raise needs(exc, "list pods", namespace)
-    if not pods:
-        check_namespace(kube, namespace)
-    return selector, sorted(pods, key=lambda p: (p.get("metadata") or {}).get("name") or "")
-
-
-def read_logs(kube, params, scan, pods):
-    """Stream every pod's log (and previous log) through the scan; logs the API will not give are unreadable."""
-    namespace, container = params["namespace"], params["container"]
-    window = dict(since_seconds=params["since_seconds"], tail_lines=params["tail_lines"],
-                  limit_bytes=params["limit_bytes"])
-    with_container = 0
-    for pod in pods:
-        summary = pod_summary(pod, container)
-        entry = scan.add_pod(summary)
-        if container not in summary["containers"]:
-            scan.add_unreadable(summary["name"], container, False, "pod %s has no container %s (its containers: %s)"
-                                % (summary["name"], container, ", ".join(summary["containers"])))
-            continue
-        with_container += 1
-        wanted = [False] + ([True] if params["include_previous"] and summary["restarts"] > 0 else [])
-        for previous in wanted:
-            try:
-                lines = kube.stream_log(namespace, summary["name"], container, previous=previous, **window)
-                scan.scan(entry, lines, container, previous)
-            except FleetError as exc:
-                status = exc.details.get("status")
-                if status == 403:
-                    raise needs(exc, "get pods/log", namespace)
-                if status not in (400, 404):
-                    raise
-                scan.add_unreadable(summary["name"], container, previous, exc.msg, status)
-    if pods and not with_container:
-        raise FleetError("no pod has a container named %s (container); the pods' containers are: %s"
-                         % (container, ", ".join(sorted(set(c for p in pods for c in pod_summary(p, container)
-                                                            ["containers"])))), reason="no_container")
-
-
-def validate(params):
-    for name, low in (("since_seconds", 1), ("tail_lines", 0), ("limit_bytes", 1), ("statement_timeout", 1),
-                      ("connect_timeout", 1), ("api_timeout", 1)):
-        if params.get(name) is not None and params[name] < low:
-            raise FleetError("%s must be at least %d, got %d" % (name, low, params[name]), reason="bad_option")
-    if not 0 <= params["max_samples"] <= MAX_SAMPLES_LIMIT:
-        raise FleetError("max_samples must be between 0 and %d, got %d" % (MAX_SAMPLES_LIMIT, params["max_samples"]),
-                         reason="bad_option")
-    if not params["namespace"]:
-        raise FleetError("namespace must not be empty", reason="bad_option")
-    if params.get("label_selector") is None and not params["deployment"]:
-        raise FleetError("give deployment, or label_selector", reason="bad_option")
-
-
-def check(module):
-    params = module.params
-    validate(params)
-    workers = normalize_workers(params["workers"])
-    error_regex = compile_errors(params["error_patterns"])
-    kube = Kube(params)
-    conn = settings = source = None
-    if db.wanted(params):
-        db.require_psycopg2(module)
-        settings, source = db.resolve_with_secret(params, kube, params["namespace"])
-        conn = db.connect(settings, params)  # before the logs: a wrong login fails at once
-    try:
-        selector, pods = select_pods(kube, params)
-        scan = FleetScan(workers, error_regex, params["max_samples"], params["mentions"])
-        read_logs(kube, params, scan, pods)
-        leases = None
-        if conn is not None:
-            leases = db.query(conn, LEASE_QUERY, ([LEASE_TYPES[w] for w in workers],), settings,
-                              what="read the leader leases (leader_leases)")
-    finally:
-        if conn is not None:
-            conn.rollback()
-            conn.close()
-    result = scan.result(leases, source)
-    result["selector"] = selector
-    if not pods:
-        module.warn("no pod matches %s in namespace %s" % (selector, params["namespace"]))
-    window = [n for n in ("since_seconds", "tail_lines", "limit_bytes") if params[n] is not None]
-    if window and result["missing"] and result["scanned"]["pods"]:
-        module.warn("no leader found for %s in the part of the logs read: %s may have cut the 'Running as the "
-                    "leader' line, which is logged only when a leadership starts"
-                    % (", ".join(result["missing"]), ", ".join(window)))
-    return result
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import run_module
+from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import require_k8s
+from ansible_collections.kas.fleet_manager.plugins.module_utils.leader_scan import check
+from ansible_collections.kas.fleet_manager.plugins.module_utils.workers import RUNBOOK_WORKERS
 
 
 def argument_spec():
@@ -507,7 +387,7 @@ def argument_spec():
         deployment=dict(type="str", default="kas-fleet-manager"),
         label_selector=dict(type="str"),
         container=dict(type="str", default="service"),
-        workers=dict(type="list", elements="str", default=["ClusterManager", "KafkaManager"]),
+        workers=dict(type="list", elements="str", default=list(RUNBOOK_WORKERS)),
         include_previous=dict(type="bool", default=True),
         since_seconds=dict(type="int"),
         tail_lines=dict(type="int"),

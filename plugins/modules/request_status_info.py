@@ -278,53 +278,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils import db
 from ansible_collections.kas.fleet_manager.plugins.module_utils.args import db_spec, k8s_auth_spec
-from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError, run_module
-from ansible_collections.kas.fleet_manager.plugins.module_utils.k8s import Kube, require_k8s
-from ansible_collections.kas.fleet_manager.plugins.module_utils.request_status import (
-    MAX_SAMPLES_LIMIT, TABLES, collect, effective_thresholds)
-
-
-def resolve_connection(module):
-    """Connection settings and their source: the options, or the secret read through the Kubernetes API."""
-    params = module.params
-    if params.get("login_host") or not params.get("db_secret"):
-        return db.resolve(params)
-    namespace = params.get("namespace")
-    secret = params["db_secret"]
-    if not namespace:
-        raise FleetError("namespace is required to read the database secret %s (db_secret); give namespace, or "
-                         "login_host, login_user and login_password" % secret, reason="namespace_required")
-    require_k8s(module)
-    kube = Kube(params)
-    return db.resolve_with_secret(params, kube, namespace)
-
-
-def gather(module):
-    params = module.params
-    if not params["long_idle_minutes"] > 0:
-        raise FleetError("long_idle_minutes must be a positive number, got %s" % params["long_idle_minutes"])
-    thresholds, unknown = effective_thresholds(params["table"], params["thresholds"], params["long_idle_minutes"])
-    for status in unknown:
-        module.warn("thresholds: %s is not a status of upstream's %s table (%s)"
-                    % (status, params["table"], ", ".join(TABLES[params["table"]]["statuses"])))
-    if not 0 <= params["max_samples"] <= MAX_SAMPLES_LIMIT:
-        raise FleetError("max_samples must be between 0 and %d, got %d" % (MAX_SAMPLES_LIMIT, params["max_samples"]))
-    for name in ("statement_timeout", "connect_timeout"):
-        if params[name] is not None and params[name] < 1:
-            raise FleetError("%s must be at least 1 second, got %d" % (name, params[name]))
-    settings, source = resolve_connection(module)
-    conn = db.connect(settings, params)
-    try:
-        # One snapshot for every query, so the counts, samples and totals agree.
-        conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
-        result = collect(conn, params["table"], thresholds, include_deleted=params["include_deleted"],
-                         max_samples=params["max_samples"], long_idle_minutes=params["long_idle_minutes"],
-                         settings=settings, statement_timeout=params["statement_timeout"])
-    finally:
-        conn.rollback()
-        conn.close()
-    result["source"] = source
-    return result
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import run_module
+from ansible_collections.kas.fleet_manager.plugins.module_utils.request_status import TABLES, gather
 
 
 def argument_spec():

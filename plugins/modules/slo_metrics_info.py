@@ -856,95 +856,13 @@ incident_window:
   sample: {start: 1795576500, end: 1795579200, figures: [latency_p99_seconds, fraction_under_1s, cpu_ratio_max]}
 """
 
-import datetime
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kas.fleet_manager.plugins.module_utils import slo
 from ansible_collections.kas.fleet_manager.plugins.module_utils.args import (
     HTTP_API_MUTUALLY_EXCLUSIVE, http_api_spec)
-from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import FleetError, run_module
-from ansible_collections.kas.fleet_manager.plugins.module_utils.http_api import HttpApi, HttpError
-
-
-def parse_time(value):
-    """Unix seconds from an RFC 3339 time or a number; FleetError otherwise."""
-    text = str(value).strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    iso = text.replace("Z", "+00:00").replace("z", "+00:00")
-    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"):
-        try:
-            parsed = datetime.datetime.strptime(iso.replace("+00:00", "+0000"), fmt)
-            return (parsed - datetime.datetime(1970, 1, 1, tzinfo=parsed.tzinfo)).total_seconds()
-        except ValueError:
-            continue
-    raise FleetError("time %r is neither RFC 3339 (2026-11-25T04:00:00Z) nor Unix seconds" % text)
-
-
-def rfc3339(seconds):
-    return datetime.datetime.fromtimestamp(int(seconds), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def dashboard_links(url, at, windows):
-    if not url:
-        return []
-    span = max(slo.duration_seconds(w) for w in windows)
-    sep = "&" if "?" in url else "?"
-    return [{"title": "Grafana kas-fleet-manager SLOs",
-             "url": "%s%sfrom=%d&to=%d" % (url, sep, int((at - span) * 1000), int(at * 1000))}]
-
-
-def gather(module):
-    params = module.params
-    config = slo.config_of(params)
-    at = parse_time(params["time"]) if params.get("time") else time.time()
-    api = HttpApi(params, name="the Prometheus API")
-    queries = slo.plan(config)
-    try:
-        outcomes = slo.run(api, queries, at)
-    except HttpError as exc:
-        if params["fail_on_unreachable"]:
-            raise
-        outcomes = {}
-        unreachable = exc.msg
-    else:
-        unreachable = None
-    result = slo.assemble(config, queries, outcomes)
-    if unreachable:
-        result["unavailable"] = [{"figure": "*", "window": None, "query": None, "kind": "error",
-                                  "reason": unreachable}]
-    slo.evaluate(config, result)
-    if config["series"]:
-        result.update(series(api, config, result, at, ran=unreachable is None,
-                             fail_on_unreachable=params["fail_on_unreachable"]))
-    result.update({
-        "queries": [{"figure": q.name, "window": q.window, "query": q.promql,
-                     "status": outcomes[q.promql].status if q.promql in outcomes else "not_run"}
-                    for q in queries],
-        "links": dashboard_links(params.get("grafana_dashboard_url"), at, config["windows"]),
-        "evaluated_at": rfc3339(at),
-        "http_requests": api.requests,
-    })
-    return result
-
-
-def series(api, config, result, at, ran, fail_on_unreachable):
-    """series, series_range and incident_window: the range queries, after the figures (spike lines need the
-    baselines). Nothing is asked when the API could not be reached for the figures."""
-    span = slo.series_span(config, at)
-    plan = slo.series_plan(config, result) if ran else []
-    try:
-        outcomes = slo.run_range(api, plan, span)
-    except HttpError as exc:
-        if fail_on_unreachable:
-            raise
-        outcomes = dict((s.promql, slo.Outcome("error", reason=exc.msg)) for s in plan)
-    charts, incident = slo.series_of(plan, outcomes)
-    return {"series": charts, "series_range": span, "incident_window": incident}
+from ansible_collections.kas.fleet_manager.plugins.module_utils.errors import run_module
+from ansible_collections.kas.fleet_manager.plugins.module_utils.slo import gather
 
 
 def threshold_options():

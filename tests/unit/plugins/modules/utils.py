@@ -50,3 +50,10 @@ class FakeModule(object):
 
     def warn(self, msg):
         self.warnings.append(msg)
+
+
+def service_module(module, **params):
+    """A FakeModule for ``module``'s service: the module's own option defaults (its argument_spec()) overridden by
+    ``params``."""
+    defaults = dict((name, spec.get("default")) for name, spec in module.argument_spec().items())
+    return FakeModule(defaults, **params)
