@@ -55,18 +55,10 @@ _value:
   type: list
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.kas.fleet_manager.plugins.plugin_utils.findings import FindingsError, findings, mention_ids
-
-
-def findings_filter(data, long_idle_minutes=45, ids=False):
-    try:
-        return mention_ids(data) if ids else findings(data, long_idle_minutes)
-    except (FindingsError, TypeError, ValueError) as exc:
-        raise AnsibleFilterError("findings: %s" % exc)
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.filters import as_filter
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.findings import findings_or_ids
 
 
 class FilterModule(object):
     def filters(self):
-        return {"findings": findings_filter}
+        return {"findings": as_filter("findings", findings_or_ids)}

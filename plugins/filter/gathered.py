@@ -59,18 +59,10 @@ _value:
       elements: str
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.kas.fleet_manager.plugins.plugin_utils.runbook import RunbookError, gathered
-
-
-def gathered_filter(results, unavailable=None):
-    try:
-        return gathered(results, unavailable)
-    except RunbookError as exc:
-        raise AnsibleFilterError(str(exc))
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.filters import as_filter
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.runbook import gathered
 
 
 class FilterModule(object):
     def filters(self):
-        return {"gathered": gathered_filter}
+        return {"gathered": as_filter("gathered", gathered)}

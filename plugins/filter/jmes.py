@@ -44,18 +44,10 @@ _value:
   type: raw
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.kas.fleet_manager.plugins.plugin_utils.jmes import JmesError, search
-
-
-def jmes(data, expression):
-    try:
-        return search(data, expression)
-    except JmesError as exc:
-        raise AnsibleFilterError(str(exc))
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.filters import as_filter
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.jmes import search
 
 
 class FilterModule(object):
     def filters(self):
-        return {"jmes": jmes}
+        return {"jmes": as_filter("jmes", search)}

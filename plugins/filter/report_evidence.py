@@ -37,18 +37,10 @@ _value:
   type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.kas.fleet_manager.plugins.plugin_utils.evidence import EvidenceError, report_evidence
-
-
-def report_evidence_filter(evidence):
-    try:
-        return report_evidence(evidence)
-    except EvidenceError as exc:
-        raise AnsibleFilterError(str(exc))
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.filters import as_filter
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.evidence import report_evidence
 
 
 class FilterModule(object):
     def filters(self):
-        return {"report_evidence": report_evidence_filter}
+        return {"report_evidence": as_filter("report_evidence", report_evidence)}

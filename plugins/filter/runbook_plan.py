@@ -81,18 +81,10 @@ _value:
       elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.kas.fleet_manager.plugins.plugin_utils.runbook import RunbookError, runbook_plan
-
-
-def runbook_plan_filter(verdicts, sections, run_sections, teams, checks_failed=None, extra=None):
-    try:
-        return runbook_plan(verdicts, sections, run_sections, teams, checks_failed, extra)
-    except RunbookError as exc:
-        raise AnsibleFilterError(str(exc))
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.filters import as_filter
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.runbook import runbook_plan
 
 
 class FilterModule(object):
     def filters(self):
-        return {"runbook_plan": runbook_plan_filter}
+        return {"runbook_plan": as_filter("runbook_plan", runbook_plan)}

@@ -94,22 +94,10 @@ _value:
       elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.kas.fleet_manager.plugins.plugin_utils.evidence import EvidenceError
-from ansible_collections.kas.fleet_manager.plugins.plugin_utils.findings import FindingsError
-from ansible_collections.kas.fleet_manager.plugins.plugin_utils.signals import SignalsError, derive, signals
-
-
-def signals_filter(evidence, sections=None, section=None, long_idle_minutes=45):
-    try:
-        if sections is None:
-            return signals(evidence)
-        return derive(evidence, sections, section, float(long_idle_minutes))
-    except (SignalsError, EvidenceError, FindingsError, TypeError, ValueError) as exc:
-        raise AnsibleFilterError("signals: %s" % exc)
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.filters import as_filter
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.signals import signals_or_derive
 
 
 class FilterModule(object):
     def filters(self):
-        return {"signals": signals_filter}
+        return {"signals": as_filter("signals", signals_or_derive)}

@@ -46,18 +46,10 @@ _value:
   elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.kas.fleet_manager.plugins.plugin_utils.evidence import EvidenceError, stuck
-
-
-def stuck_filter(result, which):
-    try:
-        return stuck(result, which)
-    except EvidenceError as exc:
-        raise AnsibleFilterError(str(exc))
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.filters import as_filter
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.evidence import stuck
 
 
 class FilterModule(object):
     def filters(self):
-        return {"stuck": stuck_filter}
+        return {"stuck": as_filter("stuck", stuck)}

@@ -88,3 +88,9 @@ def findings(evidence, long_idle_minutes=45):
             out.append({"check": READY_CHECK, "table": name, "rows": [],
                         "note": "no OSD cluster is in ready status"})
     return out
+
+
+def findings_or_ids(data, long_idle_minutes=45, ids=False):
+    """The findings filter: the findings of ``data`` (evidence), or with ``ids`` the ids to look up of ``data`` (a
+    list of request_status_info results)."""
+    return mention_ids(data) if ids else findings(data, long_idle_minutes)

@@ -157,3 +157,10 @@ def signals(evidence):
         "kafka_deletion_slo": slos(names=("kafka_delete_success",), key="window"),
     }
     return {"signals": out_signals, "signs": signs}
+
+
+def signals_or_derive(evidence, sections=None, section=None, long_idle_minutes=45):
+    """The signals filter: the signals and signs of ``evidence``, and with ``sections`` all derive() gives."""
+    if sections is None:
+        return signals(evidence)
+    return derive(evidence, sections, section, float(long_idle_minutes))
