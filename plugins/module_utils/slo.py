@@ -1194,6 +1194,11 @@ def gather(module):
         unreachable = exc.msg
     else:
         unreachable = None
+    failed = [o for o in outcomes.values() if o.status == "error"]
+    if outcomes and len(failed) == len(outcomes) and params["fail_on_unreachable"]:
+        # Every query failed (a 503 from an overloaded or broken Prometheus): the API answered, but gave nothing.
+        raise HttpError("%s at %s answered none of the %d queries: %s" % (
+            api.name, api.display_url, len(outcomes), failed[0].reason))
     result = assemble(config, queries, outcomes)
     if unreachable:
         result["unavailable"] = [{"figure": "*", "window": None, "query": None, "kind": "error",

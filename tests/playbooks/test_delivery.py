@@ -207,6 +207,7 @@ def test_the_timeout_and_the_retry_window_are_knobs(fleet_lab, run_playbook):
 
 @pytest.mark.parametrize("component,kind,options,blind", [
     ("db", "refuse", {}, {"clusters", "kafkas"}),
+    ("prometheus", "status", {"code": 503}, {"metrics"}),
     ("sentry", "status", {"code": 500}, {"sentry"}),
 ])
 def test_a_source_down_is_evidence_pages_control_plane_and_fails(fleet_lab, run_playbook, component, kind, options,

@@ -103,9 +103,13 @@ def test_a_login_page_is_not_taken_for_the_api(capsys):
 
 def test_prometheus_query_errors_are_unavailable_not_failures(capsys):
     body = '{"status":"error","errorType":"execution","error":"query processing would load too many samples"}'
+    args = {"url": "", "namespace": NS, "windows": ["5m"], "include": ["requests"]}
     with _Server(422, "application/json", body) as server:
-        result, _out = run_module(m, {"url": server.url, "namespace": NS, "windows": ["5m"], "include": ["requests"]}, capsys)
-        assert len(server.seen) == 4
+        # every query failing is no evidence at all: a failure, unless told to go on without it
+        failed, _out = run_module(m, dict(args, url=server.url), capsys)
+        result, _out = run_module(m, dict(args, url=server.url, fail_on_unreachable=False), capsys)
+        assert len(server.seen) == 8
+    assert failed["failed"] and "answered none of the 4 queries: HTTP 422 execution: query processing" in failed["msg"]
     assert result["healthy"] is None
     assert len(result["unavailable"]) == 4
     assert all("too many samples" in u["reason"] for u in result["unavailable"])
