@@ -336,8 +336,9 @@ options:
   fail_on_unreachable:
     description:
       - When the API cannot be reached, rejects the credentials, answers none of the queries (every one failed, as
-        with a Prometheus answering 503), or O(url) is not a Prometheus API, fail (the default). With V(false), return RV(healthy=null) and the reason in RV(unavailable) instead, so a runbook
-        can go on with its other evidence.
+        with a Prometheus answering 503), or O(url) is not a Prometheus API, fail (the default).
+      - With V(false), return RV(healthy=null) and the reason in RV(unavailable) instead, so a runbook can go on
+        with its other evidence.
     type: bool
     default: true
 extends_documentation_fragment:
