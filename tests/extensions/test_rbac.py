@@ -4,6 +4,7 @@ lab, with a token of their ServiceAccount, fleet_access_info and the modules are
 (recommend: the reads; apply: the reads and the two patches)."""
 import ast
 import glob
+import importlib
 import json
 import os
 import re
@@ -70,13 +71,22 @@ def grants(name):
     return out
 
 
-def access_info():
+def _import(what):
     sys.path.insert(0, COLLECTIONS)
     try:
-        from ansible_collections.kas.fleet_manager.plugins.modules import fleet_access_info
+        return importlib.import_module("ansible_collections.kas.fleet_manager.plugins." + what)
     finally:
         sys.path.remove(COLLECTIONS)
-    return fleet_access_info
+
+
+def access_info():
+    """The module: its documented options (the secret's default)."""
+    return _import("modules.fleet_access_info")
+
+
+def access():
+    """The service behind it: the permissions it checks by default."""
+    return _import("module_utils.access")
 
 
 def checks_of(perms):
@@ -139,8 +149,7 @@ def test_objects_names_and_namespace_placeholder():
 
 
 def test_rules_are_exactly_fleet_access_info_checks():
-    module = access_info()
-    checks = checks_of(module.default_permissions(secret_default()))
+    checks = checks_of(access().default_permissions(secret_default()))
     reads, writes = grants("recommend"), grants("apply")
     assert not reads & writes
     assert reads | writes == checks
@@ -224,7 +233,7 @@ def test_recommend_variant(fleet_lab, sa_kubeconfig, tmp_path):
     assert [d["permission"] for d in result["denied"]] == ["patch deployments", "patch deployments/scale"]
     assert result["secret"] == {"name": SECRET, "readable": True, "reason": None}
     assert result["all_allowed"] is False
-    reads = [p for p in access_info().default_permissions(SECRET) if p["verb"] != "patch"]
+    reads = [p for p in access().default_permissions(SECRET) if p["verb"] != "patch"]
     result = run("fleet_access_info", dict(auth, permissions=reads), tmp_path)
     assert result["all_allowed"] is True and result["denied"] == [] and len(result["checks"]) == 5
     # Another secret: neither its access review nor reading it is allowed.

@@ -207,7 +207,10 @@ def make_recipe(command):
     any test). Every other line is run as make would, from the checkout."""
     words = shlex.split(command, comments=True)
     assert words[0] == "make"
-    done = subprocess.run(["make", "-n"] + words[1:], cwd=ROOT, capture_output=True, text=True, check=False)
+    # As a reader's shell runs it: not as a sub-make of `make test` (MAKELEVEL would add "Entering directory").
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    done = subprocess.run(["make", "-n", "--no-print-directory"] + words[1:], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     assert lines[0] == "scripts/bootstrap.sh", lines
