@@ -12,6 +12,7 @@ import math
 import os
 import re
 import subprocess
+import sys
 
 import pytest
 
@@ -19,6 +20,10 @@ from markdown_it import MarkdownIt
 
 from browser import report_expectations
 from conftest import ROOT
+
+# The charts' breached spans as slo_metrics_info computes them, from the collection copy the playbooks run.
+sys.path.insert(0, os.environ["ANSIBLE_COLLECTIONS_PATH"])
+from ansible_collections.kas.fleet_manager.plugins.module_utils import slo  # noqa: E402 (needs the path above)
 
 PLAYBOOK = os.path.join(ROOT, "tests", "playbooks", "files", "render_report.yml")
 UNSURE = "Otherwise, or if unsure about the reason, escalate the issue to the Control Plane team"
@@ -197,25 +202,9 @@ def iso(ts):
     return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).replace(tzinfo=None).isoformat()
 
 
-def breached(points, threshold, comparison=">"):
-    """The module's breached spans: runs of consecutive points on the wrong side of the line."""
-    spans, current = [], None
-    for ts, value in points:
-        past = value is not None and threshold is not None and (
-            value > threshold if comparison == ">" else value < threshold)
-        if past:
-            if current is None:
-                current = [ts, ts]
-                spans.append(current)
-            current[1] = ts
-        else:
-            current = None
-    return spans
-
-
 def series(title, unit, threshold, points, comparison=">", reason=None):
     return {"title": title, "unit": unit, "threshold": threshold, "comparison": comparison, "points": points,
-            "breached": breached(points, threshold, comparison), "query": "sum(rate(x{namespace=\"kas\"}[5m]))",
+            "breached": slo.breached_spans(points, threshold, comparison), "query": "sum(rate(x{namespace=\"kas\"}[5m]))",
             "reason": reason}
 
 

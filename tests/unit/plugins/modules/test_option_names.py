@@ -12,25 +12,10 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.kas.fleet_manager.plugins.modules import fleet_pods_info, request_status_info
-from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import free_port, run_module
+from ansible_collections.kas.fleet_manager.tests.unit.plugins.modules.utils import TOKEN, db_args, free_port, run_module
 
-TOKEN = "sha256~env-token-never-shown"
-K8S_AUTH_VARIABLES = ("K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "K8S_AUTH_API_KEY",
-                      "K8S_AUTH_VALIDATE_CERTS", "K8S_AUTH_VERIFY_SSL", "K8S_AUTH_CA_CERT", "K8S_AUTH_SSL_CA_CERT")
-
-
-@pytest.fixture(autouse=True)
-def no_k8s_env(monkeypatch):
-    """Start every test with none of the variables set, whatever the shell that runs the tests exports."""
-    for name in K8S_AUTH_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-
-
-def db_args(names, port):
-    """request_status_info's direct login to a port nothing listens on, with the port and database under ``names``."""
-    port_key, db_key = names
-    return {"table": "clusters", "login_host": "127.0.0.1", port_key: port, db_key: "fleet-by-%s" % db_key,
-            "login_user": "u", "login_password": "pw", "ssl_mode": "disable", "connect_timeout": 2}
+# Every test starts with none of the K8S_AUTH_* variables set (conftest.py).
+pytestmark = pytest.mark.usefixtures("no_k8s_env")
 
 
 def test_module_reads_the_kubeconfig_variable(monkeypatch, tmp_path, capsys):

@@ -57,3 +57,18 @@ def service_module(module, **params):
     ``params``."""
     defaults = dict((name, spec.get("default")) for name, spec in module.argument_spec().items())
     return FakeModule(defaults, **params)
+
+
+# The K8S_AUTH_* and login_port/login_db names, run as modules (test_option_names) and in process by their action
+# plugins (action/test_option_names): one token, one list of variables (the no_k8s_env fixture, conftest.py), one
+# database login.
+TOKEN = "sha256~env-token-never-shown"
+K8S_AUTH_VARIABLES = ("K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "K8S_AUTH_API_KEY",
+                      "K8S_AUTH_VALIDATE_CERTS", "K8S_AUTH_VERIFY_SSL", "K8S_AUTH_CA_CERT", "K8S_AUTH_SSL_CA_CERT")
+
+
+def db_args(names, port):
+    """request_status_info's direct login to a port nothing listens on, with the port and database under ``names``."""
+    port_key, db_key = names
+    return {"table": "clusters", "login_host": "127.0.0.1", port_key: port, db_key: "fleet-by-%s" % db_key,
+            "login_user": "u", "login_password": "pw", "ssl_mode": "disable", "connect_timeout": 2}
