@@ -39,9 +39,11 @@ PY
 scripts/sync_collection.sh
 echo
 echo "### ansible-playbook kas.fleet_manager.${playbook} -i ${state}/inventory.yml"
-# rc 0 also when the decision is an escalation: the decision is in the report, not in the exit code.
+# rc 0 also when the decision is an escalation: the decision is in the report, not in the exit code. A non-zero rc
+# (a page no route took, evidence that could not be gathered) still has a report: show it, then exit with that rc.
+rc=0
 ansible-playbook -i "${state}/inventory.yml" "kas.fleet_manager.${playbook}" \
-  -e kas_fleet_report_dir="${KAS_WORK}/reports"
+  -e kas_fleet_report_dir="${KAS_WORK}/reports" || rc=$?
 latest="$(find "${KAS_WORK}/reports" -maxdepth 1 -name '*.md' -printf '%T@ %p\n' 2>/dev/null | sort -nr | head -n 1 | cut -d' ' -f2- || true)"
 if [ -n "${latest}" ]; then
   echo
@@ -50,3 +52,7 @@ if [ -n "${latest}" ]; then
 fi
 echo
 echo "The lab is still up: source ${state}/env.sh; stop it with: python -m fleet_lab --state-dir ${state} down"
+if [ "${rc}" -ne 0 ]; then
+  echo "ansible-playbook failed (rc ${rc}): a page was not delivered or evidence could not be gathered; the report says which" >&2
+fi
+exit "${rc}"
