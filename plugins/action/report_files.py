@@ -108,6 +108,16 @@ def warm(templates_dir):
         pass
 
 
+def _bytecode_cache(jinja2):
+    """Jinja2's own cache of compiled templates, in a directory of the temp dir that only this user can write: the
+    report's templates take 0.1-0.4 s of CPU to compile and a few ms to load from it. None where that directory
+    cannot be made (a read-only temp dir): the templates are then compiled in every run."""
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except Exception:  # pylint: disable=broad-except
+        return None
+
+
 def _new_renderer(search_path):
     import jinja2
     from ansible.plugins.filter.core import FilterModule as CoreFilters
@@ -119,7 +129,7 @@ def _new_renderer(search_path):
         """As Ansible's: ``a.b.c | default(x)`` works when ``a.b`` is missing; printing or testing one fails."""
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(search_path), trim_blocks=True,
-                             keep_trailing_newline=True, undefined=Undefined)
+                             keep_trailing_newline=True, undefined=Undefined, bytecode_cache=_bytecode_cache(jinja2))
     # Ansible's own default, d and map are written for its templar's undefined values: Jinja's serve here.
     builtin = dict((name, env.filters[name]) for name in ("default", "d", "map"))
     env.filters.update(CoreFilters().filters())
