@@ -178,6 +178,7 @@ class KubeHTTPServer(ThreadingHTTPServer):
             faults_mod.reset(sock)
             raise OSError("refused by a fleet-lab fault")  # socketserver skips the connection
         sock.settimeout(120)
+        faults_mod.no_delay(sock)
         # The TLS handshake happens in the connection's own thread (first read), not in the accept loop.
         conn = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         with self.conn_lock:
