@@ -108,12 +108,28 @@ def warm(templates_dir):
         pass
 
 
-def _bytecode_cache(jinja2):
-    """Jinja2's own cache of compiled templates, in a directory of the temp dir that only this user can write: the
-    report's templates take 0.1-0.4 s of CPU to compile and a few ms to load from it. None where that directory
-    cannot be made (a read-only temp dir): the templates are then compiled in every run."""
+def bytecode_cache(directory=None):
+    """Jinja2's own cache of compiled templates (by default a directory of the temp dir that only this user can
+    write): the report's templates take 0.1-0.4 s of CPU to compile and a few ms to load from it. A cache that
+    cannot be read or written (a read-only temp dir) only costs that compile again; None when not even its
+    directory can be made."""
+    import jinja2
+
+    class ForgivingCache(jinja2.FileSystemBytecodeCache):
+        def load_bytecode(self, bucket):
+            try:
+                super(ForgivingCache, self).load_bytecode(bucket)
+            except OSError:
+                pass
+
+        def dump_bytecode(self, bucket):
+            try:
+                super(ForgivingCache, self).dump_bytecode(bucket)
+            except OSError:
+                pass
+
     try:
-        return jinja2.FileSystemBytecodeCache()
+        return ForgivingCache(directory)
     except Exception:  # pylint: disable=broad-except
         return None
 
@@ -129,7 +145,7 @@ def _new_renderer(search_path):
         """As Ansible's: ``a.b.c | default(x)`` works when ``a.b`` is missing; printing or testing one fails."""
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(search_path), trim_blocks=True,
-                             keep_trailing_newline=True, undefined=Undefined, bytecode_cache=_bytecode_cache(jinja2))
+                             keep_trailing_newline=True, undefined=Undefined, bytecode_cache=bytecode_cache())
     # Ansible's own default, d and map are written for its templar's undefined values: Jinja's serve here.
     builtin = dict((name, env.filters[name]) for name in ("default", "d", "map"))
     env.filters.update(CoreFilters().filters())

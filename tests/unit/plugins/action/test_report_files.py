@@ -75,3 +75,32 @@ def test_templates_render_with_the_core_filters_and_data_stays_text(tmp_path):
                                    u"{{ r.name | regex_replace('a', 'A') }}\n")
     out = renderer([str(tmp_path)]).get_template("t.j2").render(r=plain({"name": "{{ 7 * 6 }} and <b>", "n": 2}))
     assert out == u'n=2\nname="{{ 7 * 6 }} and <b>"\n{{ 7 * 6 }} And <b>\n'  # the value is never templated
+
+
+def test_compiled_templates_are_kept_in_the_bytecode_cache(tmp_path):
+    from ansible_collections.kas.fleet_manager.plugins.action.report_files import bytecode_cache
+    import jinja2
+    (tmp_path / "t.j2").write_text(u"{{ x * 2 }}")
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(tmp_path)),
+                             bytecode_cache=bytecode_cache(str(cache_dir)))
+    assert env.get_template("t.j2").render(x=21) == u"42"
+    assert len(os.listdir(str(cache_dir))) == 1  # written on the first compile
+    again = jinja2.Environment(loader=jinja2.FileSystemLoader(str(tmp_path)),
+                               bytecode_cache=bytecode_cache(str(cache_dir)))
+    compiled = []
+    again.compile = lambda *a, **kw: compiled.append(a) or jinja2.Environment.compile(again, *a, **kw)
+    assert again.get_template("t.j2").render(x=2) == u"4"
+    assert compiled == []  # loaded from the cache, not compiled again
+
+
+def test_a_cache_that_cannot_be_used_only_costs_the_compile(tmp_path):
+    from ansible_collections.kas.fleet_manager.plugins.action.report_files import bytecode_cache
+    import jinja2
+    (tmp_path / "t.j2").write_text(u"{{ x }}")
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text(u"x")  # neither readable nor writable as a cache directory, even for root
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(tmp_path)),
+                             bytecode_cache=bytecode_cache(str(blocker)))
+    assert env.get_template("t.j2").render(x="ok") == u"ok"
