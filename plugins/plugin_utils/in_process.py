@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import gc
 import os
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -53,7 +54,20 @@ def preload_plugins():
             pass
 
 
+def freeze_main_process():
+    """Move every object ansible-playbook's main process holds so far (Ansible, the kubernetes client, the plugins,
+    the playbook) out of reach of the garbage collector, as prefork servers do before they fork (gc.freeze).
+
+    Ansible forks a worker for each task and host. A collection in the worker walks every tracked object and writes
+    to each one's header, so each worker copied most of the main process's memory page by page: about 0.4 s of CPU a
+    run here (178 against 194 thousand page faults). These objects live as long as the process anyway; only a cycle
+    that is garbage at this moment stays in memory. Called once, when the first of these action plugins is imported.
+    """
+    gc.freeze()
+
+
 preload_plugins()
+freeze_main_process()
 
 
 class ModuleInProcess(object):

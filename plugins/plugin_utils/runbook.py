@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: kas.fleet_manager contributors
 # Apache License 2.0 (see LICENSE)
-"""What a run gathered, and the plan its rules make (plain functions, unit-tested; the filters gathered and
-runbook_plan call them).
+"""What a run can check, what it gathered, and the plan its rules make (plain functions, unit-tested; the filters
+unavailable, gathered and runbook_plan call them).
 
 The rules themselves are tasks of the kas_fleet role, one per runbook rule, each leaving a verdict
 ``{id, rule, decision, fired, reason}``; this module only orders and groups what fired: a run's outcome is a plan
@@ -28,6 +28,39 @@ class RunbookError(ValueError):
 
 
 # -- evidence ------------------------------------------------------------------------------------------------
+def unavailable(access, db_secret="", prometheus_url="", sentry_url=""):
+    """The checks a run cannot even try, and why: source -> ``{"kind": not_configured|denied|failed, "reason": text}``.
+
+    ``access``: the registered result of fleet_access_info (``denied``: the permissions the API refused, ``secret``:
+    whether the database secret is readable; a failed result means the access check itself could not run, so no
+    Kubernetes check can). ``db_secret``: the secret the database checks read, empty when the role reaches the
+    database directly (then they need no Kubernetes access). An empty Prometheus or Sentry URL is a check nobody
+    configured.
+    """
+    if not isinstance(access, dict):
+        raise RunbookError("unavailable() takes the registered result of fleet_access_info, not %s"
+                           % type(access).__name__)
+    denied = [entry.get("permission") for entry in access.get("denied") or [] if isinstance(entry, dict)]
+    k8s_down = ({"kind": FAILED, "reason": "the access check failed: %s" % (access.get("msg") or "")}
+                if access.get("failed") else None)
+    db = None
+    if db_secret:
+        db = k8s_down
+        if not db and (access.get("secret") or {}).get("readable", True) is False:
+            db = {"kind": DENIED, "reason": "missing access: secret %s" % db_secret}
+    out = {
+        "pods": k8s_down or ({"kind": DENIED, "reason": "missing access: list pods / get deployments"}
+                             if "list pods" in denied or "get deployments" in denied else None),
+        "leaders": k8s_down or ({"kind": DENIED, "reason": "missing access: get pods/log"}
+                                if "get pods/log" in denied else None),
+        "clusters": db,
+        "kafkas": db,
+        "metrics": None if prometheus_url else {"kind": NOT_CONFIGURED, "reason": "kas_fleet_prometheus_url is not set"},
+        "sentry": None if sentry_url else {"kind": NOT_CONFIGURED, "reason": "kas_fleet_sentry_url is not set"},
+    }
+    return dict((source, why) for source, why in out.items() if why)
+
+
 def gathered(results, unavailable=None):
     """Split the registered results of the evidence tasks into what was gathered and what was not.
 

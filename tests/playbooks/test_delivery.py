@@ -221,3 +221,21 @@ def test_a_source_down_is_evidence_pages_control_plane_and_fails(fleet_lab, run_
     assert "pods" in run.report["evidence"] and "escalate_control_plane" in run.report["plan"]["steps"]
     control = [b for b in pagerduty(fleet_lab) if "control_plane" in b["dedup_key"]]
     assert len(control) == 1 and blind <= set(control[0]["payload"]["custom_details"]["evidence"]["not_run"])
+
+
+def test_a_check_the_token_may_not_make_is_blindness_one_nobody_configured_is_not(fleet_lab, run_playbook, tmp_path):
+    scenario = tmp_path / "no_logs_no_secrets.yml"
+    scenario.write_text(yaml.safe_dump({"name": "no_logs_no_secrets", "description": "a healthy fleet; the runbook's "
+                                        "token may read neither pod logs nor secrets",
+                                        "access": {"denied": ["pods/log", "secrets"]}}))
+    fleet_lab.switch(str(scenario))
+    run = run_playbook(fleet_lab, "sop_kafka_latency", extra=dict(FAST, kas_fleet_sentry_url=""))
+    no_traceback(run)
+    assert run.rc == 2, run.output[-3000:]
+    secret = "missing access: secret kas-fleet-manager-rds"
+    assert run.report["not_run"] == {"leaders": "missing access: get pods/log", "clusters": secret, "kafkas": secret,
+                                     "sentry": "kas_fleet_sentry_url is not set"}
+    assert set(run.report["blind"]) == {"leaders", "clusters", "kafkas"}  # an unconfigured check is no blindness
+    assert set(run.report["evidence"]) == {"pods", "metrics"}
+    control = [b for b in pagerduty(fleet_lab) if "control_plane" in b["dedup_key"]]
+    assert len(control) == 1 and control[0]["payload"]["custom_details"]["evidence"]["not_run"] == run.report["not_run"]
