@@ -26,6 +26,7 @@ ARGUMENT_SPEC = dict(
     directory=dict(type="str", required=True),
     files=dict(type="dict", default={}),
     templates=dict(type="dict", default={}),
+    texts=dict(type="dict", default={}),
     json=dict(type="dict", default={}),
     variables=dict(type="dict", default={}),
     mode=dict(type="raw", default="0640"),
@@ -178,7 +179,9 @@ class ActionModule(ActionBase):
         directory = os.path.abspath(os.path.expanduser(args["directory"]))
         contents = dict(args["files"])
         try:
-            contents.update(self.render(args["templates"], plain(args["variables"])))
+            variables = plain(args["variables"])
+            contents.update(self.render(args["templates"], variables))
+            texts = self.render(args["texts"], variables)
         except AnsibleError as exc:
             return dict(result, failed=True, msg=to_native(exc))
         for name, data in args["json"].items():
@@ -204,7 +207,7 @@ class ActionModule(ActionBase):
                             msg="cannot write the report file %s: %s" % (path, to_native(exc)))
             written.append(path)
         # A report is the run's output, not a change to the fleet: it never makes a run "changed".
-        return dict(result, changed=False, files=written)
+        return dict(result, changed=False, files=written, texts=texts)
 
     def render(self, templates, variables):
         """File name -> text, each from its template (found as the template lookup finds it: the role's templates/

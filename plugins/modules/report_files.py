@@ -39,9 +39,15 @@ options:
         O(variables) only; what the variables hold is never itself templated.
     type: dict
     default: {}
+  texts:
+    description:
+      - Names and the Jinja2 template each is rendered from, as O(templates), returned in RV(texts) instead of
+        written: what the run shows on the console (the role's summary), from the same data as its report files.
+    type: dict
+    default: {}
   variables:
     description:
-      - The variables the O(templates) see.
+      - The variables the O(templates) and O(texts) see.
     type: dict
     default: {}
   json:
@@ -87,6 +93,13 @@ EXAMPLES = r"""
       kas_fleet_report: "{{ kas_fleet_report }}"
     files:
       "stage-latency-20261125T031313123456Z.txt": "{{ kas_fleet_report.decision.decision }}\n"
+    texts:
+      summary: report.summary.j2
+  register: written
+
+- name: Show the summary rendered from the same data
+  ansible.builtin.debug:
+    msg: "{{ written.texts.summary.splitlines() }}"
 """
 
 RETURN = r"""
@@ -96,4 +109,9 @@ files:
   type: list
   elements: str
   sample: ["/home/sre/kas-fleet-reports/stage-kafka_provisioning_latency-20261125T031313Z.json"]
+texts:
+  description: Each name of O(texts) and the text its template rendered.
+  returned: always
+  type: dict
+  sample: {"summary": "Kafka Cluster provisioning latency on stage: escalate_data_plane\n"}
 """

@@ -54,6 +54,7 @@ def test_a_route_down_falls_back_fails_the_run_and_the_next_run_pages_the_team(f
     no_traceback(run)
     assert run.rc == 2, run.output[-3000:]
     assert "failed=1" in run.output and "did not reach its route" in run.output
+    assert '"pages: data_plane: control_plane"' in run.output  # the summary names the route that took it
     page = run.report["escalations"][0]
     assert page["delivered"] is False and page["delivered_to"] == "control_plane"
     assert [(a["route"], a["outcome"], a["tries"]) for a in page["attempts"]] == [
@@ -90,6 +91,9 @@ def test_every_route_down_says_not_delivered_and_fails(fleet_lab, run_playbook):
         ("data_plane", "failed"), ("control_plane", "failed"), ("ocm_support", "failed")]
     assert fleet_lab.sink_received() == []
     assert "NOT delivered to any route" in open(run.report["files"]["markdown"]).read()
+    # The console's summary says it too, from the same data as the report.
+    assert '"pages: data_plane: NOT DELIVERED"' in run.output
+    assert '"report: %s"' % run.report["files"]["markdown"] in run.output
 
 
 def test_a_bad_route_url_is_not_retried_and_named_masked(fleet_lab, run_playbook):
