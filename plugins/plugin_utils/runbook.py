@@ -126,7 +126,21 @@ def _unsure(verdict, section, conf, checks_failed, others_fired):
     return out
 
 
-def runbook_plan(verdicts, sections, run_sections, teams, checks_failed=None, extra=None):
+def _cut_short(verdicts, name, conf, missing):
+    """A section of a run that failed before all its rules ran: decided by the first of its verdicts that fired."""
+    trace = [dict(verdicts[rule_id]) for rule_id in conf.get("rules") or []
+             if rule_id != UNSURE and isinstance(verdicts.get(rule_id), dict)]
+    first = next((v for v in trace if v.get("fired")), None)
+    not_run = "the run failed before these rules ran: %s" % ", ".join(missing)
+    return {"section": name, "title": conf.get("title", name),
+            "decision": first["decision"] if first else "escalate_control_plane",
+            "rule_id": first["id"] if first else UNSURE,
+            "rule": first["rule"] if first else "",
+            "reason": "; ".join(r for r in (first.get("reason", "") if first else "", not_run) if r),
+            "trace": trace}
+
+
+def runbook_plan(verdicts, sections, run_sections, teams, checks_failed=None, extra=None, partial=False):
     """The plan of a run from the verdicts of its rule tasks.
 
     ``verdicts``: rule id -> verdict (``{id, rule, decision, fired, reason}``; the unsure rule's carries the run's
@@ -134,7 +148,9 @@ def runbook_plan(verdicts, sections, run_sections, teams, checks_failed=None, ex
     table (``rules`` in the runbook's order, ``title``, ``evidence``); ``run_sections``: the sections whose rules
     ran, in the runbook's order; ``teams``: escalation decision -> team; ``checks_failed``: source -> reason for
     checks that failed or were denied; ``extra``: verdicts that fired outside a section (a restart that did not help,
-    a run that failed), added as escalations.
+    a run that failed), added as escalations; ``partial``: the run failed before every rule ran (the role's rescue),
+    so a section whose rules did not all leave a verdict is decided from those that did (its first fired rule, else
+    Control Plane) and names its missing rules, instead of failing for want of them: the plan must still page.
 
     Returns ``{"sections": [...], "remediation": step or None, "escalations": [...], "steps": [...],
     "decision": the first step}`` where a step is ``{decision, rule_id, rule, reason, section}``.
@@ -147,6 +163,11 @@ def runbook_plan(verdicts, sections, run_sections, teams, checks_failed=None, ex
         conf = sections.get(name)
         if not conf:
             raise RunbookError("unknown section %r (known: %s)" % (name, ", ".join(sorted(sections))))
+        missing = [rule_id for rule_id in conf.get("rules") or [] if not isinstance(verdicts.get(rule_id), dict)]
+        if partial and missing:
+            results.append(_cut_short(verdicts, name, conf, missing))
+            fired.extend(dict(v, section=name) for v in results[-1]["trace"] if v.get("fired"))
+            continue
         trace = []
         for rule_id in conf.get("rules") or []:
             verdict = _verdict(verdicts, rule_id, name)

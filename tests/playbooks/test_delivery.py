@@ -243,3 +243,20 @@ def test_a_check_the_token_may_not_make_is_blindness_one_nobody_configured_is_no
     assert set(run.report["evidence"]) == {"pods", "metrics"}
     control = [b for b in pagerduty(fleet_lab) if "control_plane" in b["dedup_key"]]
     assert len(control) == 1 and control[0]["payload"]["custom_details"]["evidence"]["not_run"] == run.report["not_run"]
+
+
+def test_a_rule_that_fails_still_reports_and_pages_control_plane(fleet_lab, run_playbook):
+    # A rule's template breaks mid-decision (here a bad JMESPath in the role's status formatter, as a bug would):
+    # the rules before it keep their verdicts, the plan is made from them, and Control Plane hears of the failure.
+    run = run_playbook(fleet_lab, "sop_kafka_latency", extra=dict(FAST, kas_fleet_status_count="bad[["))
+    no_traceback(run)
+    assert run.rc == 2, run.output[-3000:]
+    assert "Rule: " in run.report["failure"]["task"] and "bad JMESPath" in run.report["failure"]["msg"]
+    assert run.report["plan"]["steps"] == ["escalate_control_plane"]
+    [section] = run.report["sections"]
+    assert "the run failed before these rules ran: kafka_errors_or_kafkas_stuck, unsure" in section["reason"]
+    assert [v["id"] for v in section["trace"]] == ["manager_api_or_no_leader", "ocm_errors_or_clusters_stuck",
+                                                  "ocm_errors"]
+    [body] = pagerduty(fleet_lab)
+    assert "control_plane" in body["dedup_key"] and "the run failed at 'Rule: " in json.dumps(body)
+    assert '"pages: control_plane: control_plane"' in run.output

@@ -144,3 +144,25 @@ def test_gathered_splits_evidence_from_what_did_not_run():
     assert out["failed"] == ["clusters", "leaders"]  # not configured is no blindness
     with pytest.raises(AnsibleFilterError, match="takes a dict of registered results"):
         gathered([])
+
+
+def test_a_run_cut_short_still_makes_a_plan_from_the_rules_that_ran():
+    # The rules of the section stopped after ocm_errors_or_clusters_stuck fired (a later rule task failed).
+    partial = dict((k, v) for k, v in verdicts(["ocm_errors_or_clusters_stuck"]).items()
+                   if k in ("manager_api_or_no_leader", "ocm_errors_or_clusters_stuck"))
+    failed = {"id": "unsure", "rule": "Otherwise", "decision": "escalate_control_plane",
+              "reason": "the run failed at 'Rule: ocm_errors': boom"}
+    with pytest.raises(AnsibleFilterError, match="no verdict for rule ocm_errors of section kafka_provisioning"):
+        runbook_plan(partial, SECTIONS, ["kafka_provisioning_latency"], TEAMS, {}, [failed])
+    plan = runbook_plan(partial, SECTIONS, ["kafka_provisioning_latency"], TEAMS, {}, [failed], partial=True)
+    assert plan["steps"] == ["escalate_ocm", "escalate_control_plane"]
+    assert [e["team"] for e in plan["escalations"]] == ["ocm_support", "control_plane"]
+    [section] = plan["sections"]
+    assert section["rule_id"] == "ocm_errors_or_clusters_stuck"
+    assert section["reason"].endswith("the run failed before these rules ran: ocm_errors, "
+                                      "kafka_errors_or_kafkas_stuck, unsure")
+    assert [v["id"] for v in section["trace"]] == ["manager_api_or_no_leader", "ocm_errors_or_clusters_stuck"]
+    # Nothing of the section fired before the failure: Control Plane, with the failure.
+    plan = runbook_plan({}, SECTIONS, ["kafka_provisioning_latency"], TEAMS, {}, [failed], partial=True)
+    assert plan["steps"] == ["escalate_control_plane"] and plan["sections"][0]["trace"] == []
+    assert plan["escalations"][0]["reason"] == "the run failed at 'Rule: ocm_errors': boom"
