@@ -50,7 +50,7 @@ options:
     description:
       - The run failed before every rule ran. A section whose rules did not all leave a verdict is decided from those
         that did (its first fired rule, else C(escalate_control_plane)) and names its missing rules, instead of
-        failing the filter: a run that failed must still page (the kas_fleet role's rescue sets it).
+        failing the filter, since a run that failed must still page (the kas_fleet role's rescue sets it).
     type: bool
     default: false
 """

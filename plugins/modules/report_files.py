@@ -42,7 +42,7 @@ options:
   texts:
     description:
       - Names and the Jinja2 template each is rendered from, as O(templates), returned in RV(texts) instead of
-        written: what the run shows on the console (the role's summary), from the same data as its report files.
+        written, for what the run shows on the console (the role's summary) from the same data as its report files.
     type: dict
     default: {}
   variables:

@@ -255,8 +255,8 @@ def test_a_rule_that_fails_still_reports_and_pages_control_plane(fleet_lab, run_
     assert run.report["plan"]["steps"] == ["escalate_control_plane"]
     [section] = run.report["sections"]
     assert "the run failed before these rules ran: kafka_errors_or_kafkas_stuck, unsure" in section["reason"]
-    assert [v["id"] for v in section["trace"]] == ["manager_api_or_no_leader", "ocm_errors_or_clusters_stuck",
-                                                  "ocm_errors"]
+    ran = ["manager_api_or_no_leader", "ocm_errors_or_clusters_stuck", "ocm_errors"]
+    assert [v["id"] for v in section["trace"]] == ran
     [body] = pagerduty(fleet_lab)
     assert "control_plane" in body["dedup_key"] and "the run failed at 'Rule: " in json.dumps(body)
     assert '"pages: control_plane: control_plane"' in run.output

@@ -41,10 +41,10 @@ def test_a_failed_access_check_stops_every_kubernetes_check_but_not_a_direct_dat
     reason = {"kind": "failed", "reason": "the access check failed: Unauthorized (401): the token was rejected"}
     assert unavailable(access, **CONFIGURED) == {"pods": reason, "leaders": reason, "clusters": reason,
                                                  "kafkas": reason}
-    direct = dict(CONFIGURED, db_secret="")
-    assert unavailable(access, **direct) == {"pods": reason, "leaders": reason}
+    direct = dict(prometheus_url=CONFIGURED["prometheus_url"], sentry_url=CONFIGURED["sentry_url"])
+    assert unavailable(access, db_secret="", **direct) == {"pods": reason, "leaders": reason}
     # Reached directly, the database needs no secret: an unreadable one stops nothing.
-    assert unavailable(dict(ALLOWED, secret={"readable": False}), **direct) == {}
+    assert unavailable(dict(ALLOWED, secret={"readable": False}), db_secret="", **direct) == {}
 
 
 def test_a_check_nobody_configured_is_named_as_such():
