@@ -260,3 +260,17 @@ def test_a_rule_that_fails_still_reports_and_pages_control_plane(fleet_lab, run_
     [body] = pagerduty(fleet_lab)
     assert "control_plane" in body["dedup_key"] and "the run failed at 'Rule: " in json.dumps(body)
     assert '"pages: control_plane: control_plane"' in run.output
+
+
+def test_a_plan_that_cannot_be_made_still_reports_and_pages_control_plane(fleet_lab, run_playbook):
+    # Making the plan breaks (a bad value where the role's extra verdicts go, as a bug would), in the rescue too:
+    # the page to Control Plane made from the failure alone stands.
+    run = run_playbook(fleet_lab, "sop_kafka_latency", extra=dict(FAST, kas_fleet_plan_extra=5))
+    no_traceback(run)
+    assert run.rc == 2, run.output[-3000:]
+    assert run.report["failure"]["task"].startswith("Make the plan")
+    assert run.report["plan"]["steps"] == ["escalate_control_plane"]
+    assert run.report["plan"]["escalations"][0]["reason"].startswith("the run failed at 'Make the plan")
+    [body] = pagerduty(fleet_lab)
+    assert "control_plane" in body["dedup_key"]
+    assert "ignored=1" in run.output and '"pages: control_plane: control_plane"' in run.output
