@@ -274,3 +274,11 @@ def test_a_plan_that_cannot_be_made_still_reports_and_pages_control_plane(fleet_
     [body] = pagerduty(fleet_lab)
     assert "control_plane" in body["dedup_key"]
     assert "ignored=1" in run.output and '"pages: control_plane: control_plane"' in run.output
+
+
+def test_check_mode_sends_nothing_and_says_so(fleet_lab, run_playbook):
+    run = run_playbook(fleet_lab, "sop_kafka_latency", "--check")
+    assert run.rc == 0, run.output[-3000:]
+    assert fleet_lab.sink_attempts() == []
+    assert run.report["escalations"][0]["reason"] == "check_mode"
+    assert '"pages: data_plane: not sent (check mode)"' in run.output
