@@ -281,4 +281,4 @@ def test_check_mode_sends_nothing_and_says_so(fleet_lab, run_playbook):
     assert run.rc == 0, run.output[-3000:]
     assert fleet_lab.sink_attempts() == []
     assert run.report["escalations"][0]["reason"] == "check_mode"
-    assert '"pages: data_plane: not sent (check mode)"' in run.output
+    assert '"pages: data_plane: would be sent (check mode)"' in run.output
