@@ -7,7 +7,8 @@
   (k8s_info, k8s_log), community.postgresql (postgresql_query) and ansible.builtin.uri, the two collections taken from
   PyPI's ansible package (benchlib.plain_collections, never Galaxy);
 
-and the floor: ansible-playbook starting an empty play on the same inventory.
+and two floors: ansible-playbook starting an empty play on the same inventory, and running as many no-op tasks
+(set_fact of a constant) as the section ran: Ansible's own cost for that many tasks.
 
     make bench
     source scripts/env.sh && python bench/sop_kafka_latency.py [--runs 3] [--scenario NAME]
@@ -89,8 +90,17 @@ def main():
             handle.write("- hosts: fleet_environments\n  gather_facts: false\n  tasks: []\n")
         floor = ["ansible-playbook", "-i", lab.inventory, floor_play]
 
-        # Warm-up run (also gives the PromQL queries the playbook ran, for both baselines to run too).
-        measure(section)
+        # Warm-up run (also gives the PromQL queries the playbook ran, for both baselines to run too, and the number
+        # of tasks it ran, for the second floor).
+        warm = measure(section)
+        tasks = warm.output.count("\nTASK [")
+        noop_play = os.path.join(work, "noop.yml")
+        with open(noop_play, "w") as handle:
+            handle.write("- hosts: fleet_environments\n  gather_facts: false\n  tasks:\n")
+            for number in range(tasks):
+                handle.write("    - name: Task %d\n      ansible.builtin.set_fact:\n        noop_%d: %d\n"
+                             % (number, number, number))
+        noop = ["ansible-playbook", "-i", lab.inventory, noop_play]
         report = json.load(open(sorted(glob.glob(os.path.join(reports, "*.json")), key=os.path.getmtime)[-1]))
         queries = [q["query"] for q in report["evidence"].get("metrics", {}).get("queries", [])]
         script = os.path.join(work, "raw.sh")
@@ -106,7 +116,8 @@ def main():
         measure(plain, env=plain_env)  # also fills kubernetes.core's discovery cache, as an SRE's would be
 
         kinds = (("raw kubectl+grep+psql+curl", raw, None), ("sop_kafka_latency playbook", section, None),
-                 ("plain collections playbook", plain, plain_env), ("ansible-playbook empty play", floor, None))
+                 ("plain collections playbook", plain, plain_env), ("ansible-playbook empty play", floor, None),
+                 ("ansible-playbook %d no-op tasks" % tasks, noop, None))
         samples = dict((name, []) for name, _cmd, _env in kinds)
         for _ in range(args.runs):  # interleaved, so load on the machine hits every kind alike
             for name, cmd, env in kinds:
@@ -126,6 +137,11 @@ def main():
                                                     spread([s.cpu for s in runs])))
         section_name = "sop_kafka_latency playbook"
         print("  ratio section/empty play (wall)    %6.2f" % (wall[section_name] / wall["ansible-playbook empty play"]))
+        # Ansible's own floor for a run of this many tasks (a fork, the host's variables and the callbacks each):
+        # what is left above it is the section's own work, the evidence, the rules' templates and the reports.
+        noop_name = "ansible-playbook %d no-op tasks" % tasks
+        print("  the section above %d no-op tasks: %.2f s CPU (the floor itself %.2f s)"
+              % (tasks, cpu[section_name] - cpu[noop_name], cpu[noop_name]))
         print(goal_line("section run CPU", cpu[section_name], GOAL_CPU, unit=" s"))
         print(goal_line("section/raw steps wall", wall[section_name] / wall["raw kubectl+grep+psql+curl"],
                         GOAL_VS_RAW))
