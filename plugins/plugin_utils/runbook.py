@@ -126,18 +126,21 @@ def _unsure(verdict, section, conf, checks_failed, others_fired):
     return out
 
 
-def _cut_short(verdicts, name, conf, missing):
-    """A section of a run that failed before all its rules ran: decided by the first of its verdicts that fired."""
-    trace = [dict(verdicts[rule_id]) for rule_id in conf.get("rules") or []
-             if rule_id != UNSURE and isinstance(verdicts.get(rule_id), dict)]
+def _section_result(name, conf, trace, missing=None):
+    """A section's outcome: its first rule that fired; none fired, healthy, unless the run failed before some of its
+    rules ran (``missing``), which leaves it to Control Plane and names them."""
     first = next((v for v in trace if v.get("fired")), None)
-    not_run = "the run failed before these rules ran: %s" % ", ".join(missing)
-    return {"section": name, "title": conf.get("title", name),
-            "decision": first["decision"] if first else "escalate_control_plane",
-            "rule_id": first["id"] if first else UNSURE,
-            "rule": first["rule"] if first else "",
-            "reason": "; ".join(r for r in (first.get("reason", "") if first else "", not_run) if r),
-            "trace": trace}
+    if first:
+        decided = {"decision": first["decision"], "rule_id": first["id"], "rule": first["rule"],
+                   "reason": first.get("reason", "")}
+    elif missing:
+        decided = {"decision": "escalate_control_plane", "rule_id": UNSURE, "rule": "", "reason": ""}
+    else:
+        decided = {"decision": "healthy", "rule_id": "none", "rule": HEALTHY_RULE, "reason": ""}
+    if missing:
+        decided["reason"] = "; ".join(r for r in (decided["reason"], "the run failed before these rules ran: %s"
+                                                  % ", ".join(missing)) if r)
+    return dict(decided, section=name, title=conf.get("title", name), trace=trace)
 
 
 def runbook_plan(verdicts, sections, run_sections, teams, checks_failed=None, extra=None, partial=False):
@@ -163,27 +166,19 @@ def runbook_plan(verdicts, sections, run_sections, teams, checks_failed=None, ex
         conf = sections.get(name)
         if not conf:
             raise RunbookError("unknown section %r (known: %s)" % (name, ", ".join(sorted(sections))))
+        # A run cut short (partial) is decided from the rules that ran; its "if unsure" is the run's failure itself.
         missing = [rule_id for rule_id in conf.get("rules") or [] if not isinstance(verdicts.get(rule_id), dict)]
-        if partial and missing:
-            results.append(_cut_short(verdicts, name, conf, missing))
-            fired.extend(dict(v, section=name) for v in results[-1]["trace"] if v.get("fired"))
-            continue
+        missing = missing if partial else []
         trace = []
         for rule_id in conf.get("rules") or []:
+            if rule_id in missing or (missing and rule_id == UNSURE):
+                continue
             verdict = _verdict(verdicts, rule_id, name)
             if rule_id == UNSURE:
                 verdict = _unsure(verdict, name, conf, checks_failed, any(v["fired"] for v in trace))
             trace.append(verdict)
-        hits = [v for v in trace if v.get("fired")]
-        first = hits[0] if hits else None
-        results.append({
-            "section": name, "title": conf.get("title", name),
-            "decision": first["decision"] if first else "healthy",
-            "rule_id": first["id"] if first else "none",
-            "rule": first["rule"] if first else HEALTHY_RULE,
-            "reason": first.get("reason", "") if first else "",
-            "trace": trace})
-        fired.extend(dict(v, section=name) for v in hits)
+        results.append(_section_result(name, conf, trace, missing))
+        fired.extend(dict(v, section=name) for v in trace if v.get("fired"))
     for verdict in extra or []:
         if verdict and verdict.get("fired", True):
             fired.append(dict(verdict, fired=True, section=verdict.get("section")))
