@@ -163,6 +163,8 @@ def test_two_runs_at_once_leave_two_reports(fleet_lab, tmp_path):
     ({"kas_fleet_stuck_idle_minutes": 0}, "kas_fleet_stuck_idle_minutes must be greater than 0"),
     ({"kas_fleet_escalation_timeout": 0}, "kas_fleet_escalation_timeout must be greater than 0"),
     ({"kas_fleet_restart_cooldown_minutes": -5}, "kas_fleet_restart_cooldown_minutes must be 0 or more"),
+    ({"kas_fleet_max_replicas": 2, "kas_fleet_expected_replicas": 3},
+     "kas_fleet_max_replicas (2) must be at least kas_fleet_expected_replicas (3)"),
     ({"kas_fleet_environment": "../../x"}, "kas_fleet_environment may hold only letters, digits"),
     ({"kas_fleet_escalation_routes": {"data_plane": {"type": "email", "url": "http://127.0.0.1:9/x"}}},
      "value of type must be one of: pagerduty, slack, webhook"),
