@@ -241,7 +241,7 @@ EXAMPLES = r"""
     summary: "[production] Kafka Cluster provisioning latency: escalated, cause unclear"
     severity: error
     rule: "Otherwise, or if unsure about the reason, escalate the issue to the Control Plane team"
-    evidence: "{{ kas_fleet_signals }}"
+    evidence: "{{ kas_fleet_derived.signals }}"
     report: https://reports.example.com/kas-fleet/production/latest.html
     links:
       Grafana: https://grafana.stage.devshift.net/d/Tbw1EgoMz/kas-fleet-manager-slos
