@@ -24,7 +24,9 @@ K8S_IMPORT_ERROR = None
 try:
     import kubernetes
     import urllib3
+    import yaml
     from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.kube_config import KubeConfigLoader
     HAS_K8S = True
 except ImportError:
     HAS_K8S = False
@@ -46,6 +48,21 @@ def _default_kubeconfig():
     return os.path.expanduser("~/.kube/config")
 
 
+def load_kubeconfig(path, context, config):
+    """Sets ``config`` from the kubeconfig file at ``path`` (its ``context``, else its current one) as
+    kubernetes.config.load_kube_config does for one file, with the same loader (auth plugins, exec, token refresh),
+    relative certificate and key paths resolved against the file's directory; the file is parsed with libyaml's
+    loader when PyYAML has it. The library's pure-Python parse cost each task that builds a client 3 ms for the lab's
+    kubeconfig and 70 ms for one of fifty clusters (58 KB), against 0.7 and 6 ms (README, Speed)."""
+    with open(path) as handle:
+        data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if not isinstance(data, dict):
+        raise ConfigException("Invalid kube-config. %s file is empty" % path)
+    loader = KubeConfigLoader(config_dict=data, active_context=context,
+                              config_base_path=os.path.dirname(os.path.abspath(path)))
+    loader.load_and_set(config)
+
+
 def build_client(params):
     """ApiClient from the shared auth options (kubeconfig/context/host/api_key/validate_certs/ca_cert)."""
     config = kubernetes.client.Configuration()
@@ -56,8 +73,7 @@ def build_client(params):
             raise FleetError("kubeconfig %s does not exist: set the kubeconfig option (or K8S_AUTH_KUBECONFIG), "
                              "or give host and api_key" % path)
         try:
-            kubernetes.config.load_kube_config(config_file=path, context=params.get("context"),
-                                               client_configuration=config, persist_config=False)
+            load_kubeconfig(path, params.get("context"), config)
         except ConfigException as exc:
             raise FleetError("cannot use kubeconfig %s: %s" % (path, exc))
         except Exception as exc:  # malformed YAML, wrong types: kubernetes raises whatever it meets
