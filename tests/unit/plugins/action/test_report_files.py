@@ -130,3 +130,21 @@ def test_plain_makes_ansibles_tagged_values_exact_json_types_and_leaves_the_rest
     assert plain(odd) == json.loads(json.dumps(odd, cls=AnsibleJSONEncoder))
     assert plain(odd)["when"] == "2026-12-06" and "3132" in json.dumps(plain(odd)["token"])
     assert plain({1: "a"}) == {"1": "a"}
+
+
+def test_to_nice_json_writes_what_ansibles_filter_writes():
+    import datetime
+
+    from ansible.plugins.filter.core import to_nice_json
+
+    from ansible_collections.kas.fleet_manager.plugins.action.report_files import plain_to_nice_json, renderer
+
+    report = {"b": [1, 2.5, None, True, "{{ x }}", u"caf\u00e9 <b>"], "a": {"z": [], "y": {}, "x": [[1795575600, 0.82]]},
+              "n": -0.0001, "big": 10 ** 20}
+    assert plain_to_nice_json(report) == to_nice_json(report)
+    assert plain_to_nice_json(report, indent=2, sort_keys=False) == to_nice_json(report, indent=2, sort_keys=False)
+    # Through the templates' own filter name, and with a value only Ansible's encoder can write.
+    odd = {"when": datetime.datetime(2026, 12, 6, 14, 0)}
+    assert plain_to_nice_json(odd) == to_nice_json(odd)
+    env_filter = renderer([os.path.dirname(__file__)]).filters["to_nice_json"]
+    assert env_filter(report) == to_nice_json(report)
