@@ -22,6 +22,8 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible.parsing.ajson import AnsibleJSONEncoder
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.kas.fleet_manager.plugins.plugin_utils.plain import NotPlain, plain_copy
+
 ARGUMENT_SPEC = dict(
     directory=dict(type="str", required=True),
     files=dict(type="dict", default={}),
@@ -79,38 +81,13 @@ def write_atomically(path, content, mode, directory_mode, overwrite=True):
         raise
 
 
-class _NotPlain(Exception):
-    """A value only Ansible's JSON encoder knows how to write (a vaulted value, a date)."""
-
-
-def _copy_plain(data):
-    # Exact types, in a walk of the report (60 KB, a thousand containers): the JSON round trip took four times as long.
-    if isinstance(data, str):
-        return str(data)
-    if isinstance(data, bool) or data is None:
-        return data
-    if isinstance(data, int):
-        return int(data)
-    if isinstance(data, float):
-        return float(data)
-    if isinstance(data, dict):
-        out = {}
-        for key, value in data.items():
-            if not isinstance(key, str):
-                raise _NotPlain()
-            out[str(key)] = _copy_plain(value)
-        return out
-    if isinstance(data, (list, tuple)):
-        return [_copy_plain(value) for value in data]
-    raise _NotPlain()
-
-
 def plain(data):
     """``data`` as plain JSON types (Ansible hands actions its own str/dict/list subclasses); anything else (a
     vaulted value, a date, a key that is not a string) goes through Ansible's JSON encoder, as it would to a file."""
+    # An exact copy by a walk of the report (60 KB, a thousand containers): the JSON round trip took four times as long.
     try:
-        return _copy_plain(data)
-    except _NotPlain:
+        return plain_copy(data, strict=True)
+    except NotPlain:
         return json.loads(json.dumps(data, cls=AnsibleJSONEncoder))
 
 
