@@ -71,8 +71,8 @@ def test_the_same_configuration_as_the_librarys_own_loader(kubeconfig, tmp_path,
     else:
         assert ours["host"] == "https://files.example:6443"
         assert ours["ssl_ca_cert"] == str(tmp_path / "certs" / "ca.pem")
-        assert (ours["cert_file"], ours["key_file"]) == (str(tmp_path / "certs" / "client.pem"),
-                                                          str(tmp_path / "certs" / "client.key"))
+        certs = tmp_path / "certs"
+        assert (ours["cert_file"], ours["key_file"]) == (str(certs / "client.pem"), str(certs / "client.key"))
 
 
 def test_an_unknown_context_an_empty_file_and_bad_yaml_name_the_file(tmp_path, kubeconfig):

@@ -19,12 +19,12 @@ from ansible_collections.kas.fleet_manager.plugins.plugin_utils.plain import Not
 
 def test_tagged_values_come_out_with_exact_types():
     origin = Origin(path="/evidence.yml", line_num=3)
-    tagged = origin.tag({TrustedAsTemplate().tag("pods"): origin.tag([origin.tag("{{ x }}"), origin.tag(7), 1.5,
-                                                                         True, None, ("a", "b")])})
+    values = origin.tag([origin.tag("{{ x }}"), origin.tag(7), 1.5, True, None, ("a", "b")])
+    tagged = origin.tag({TrustedAsTemplate().tag("pods"): values})
     for strict in (False, True):
         out = plain_copy(tagged, strict)
         assert out == {"pods": ["{{ x }}", 7, 1.5, True, None, ["a", "b"]]}
-        assert type(out) is dict and type(list(out)[0]) is str and type(out["pods"]) is list
+        assert [type(v) for v in (out, list(out)[0], out["pods"])] == [dict, str, list]
         assert [type(v) for v in out["pods"]] == [str, int, float, bool, type(None), list]
 
 
