@@ -69,7 +69,7 @@ def freeze_main_process():
 def warm_tls():
     """Make one TLS client context in ansible-playbook's main process. OpenSSL 3 fills its caches of providers and
     algorithms when a process makes its first context, and each forked worker made its first: 3.6 ms against 0.8 ms
-    for a context once they are inherited, for each Kubernetes client and HTTP API of a run (nine in a section run).
+    for a context once they are inherited, for each Kubernetes client and HTTP API of a run (twelve in a section run).
     Never fails: without a usable ssl module the tasks that need TLS fail where they need it, as they would have."""
     try:
         import ssl
