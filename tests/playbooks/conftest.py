@@ -49,8 +49,21 @@ class Run(object):
 
 
 @pytest.fixture
-def run_playbook(tmp_path):
+def playbook_strategy():
+    """The strategy plugin the playbooks run with: Ansible's default (linear) unless a test is parametrized with
+    another, e.g. @pytest.mark.parametrize("playbook_strategy", STRATEGIES)."""
+    return None
+
+
+# Ansible's default, and the collection's optional accelerator (plugins/strategy/linear_inline.py).
+STRATEGIES = [pytest.param(None, id="linear"), pytest.param("kas.fleet_manager.linear_inline", id="linear_inline")]
+
+
+@pytest.fixture
+def run_playbook(tmp_path, playbook_strategy):
     """Run a collection playbook against a lab's inventory; returns a Run with rc, output and the JSON report."""
+    env = dict(os.environ, ANSIBLE_STRATEGY=playbook_strategy) if playbook_strategy else None
+
     def run(lab, playbook, *args, extra=None):
         report_dir = tmp_path / ("reports-%d" % len(list(tmp_path.iterdir())))
         report_dir.mkdir()
@@ -61,7 +74,7 @@ def run_playbook(tmp_path):
         for key, value in (extra or {}).items():
             cmd += ["-e", json.dumps({key: value})]
         cmd += list(args)
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False, env=env)
         return Run(proc, str(report_dir))
     return run
 

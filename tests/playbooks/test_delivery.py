@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, STRATEGIES
 
 pytestmark = pytest.mark.lab_scenario("kafka_provisioning_stuck_strimzi")
 
@@ -48,6 +48,7 @@ def test_503_twice_then_200_is_delivered_on_the_third_try(fleet_lab, run_playboo
     assert "3 tries" in open(run.report["files"]["markdown"]).read()
 
 
+@pytest.mark.parametrize("playbook_strategy", STRATEGIES)
 def test_a_route_down_falls_back_fails_the_run_and_the_next_run_pages_the_team(fleet_lab, run_playbook):
     fleet_lab.fault("sink", "status", code=503, path=SLACK)
     run = run_playbook(fleet_lab, "sop_kafka_latency", extra=FAST)
@@ -131,6 +132,7 @@ def test_a_rejected_token_pages_control_plane_and_fails(fleet_lab, run_playbook,
     assert "401" in run.report["blind"]["pods"]
 
 
+@pytest.mark.parametrize("playbook_strategy", STRATEGIES)
 def test_the_api_down_pages_control_plane_and_fails(fleet_lab, run_playbook):
     fleet_lab.fault("kube", "refuse", window=120)
     run, body = blind_run(fleet_lab, run_playbook)
@@ -247,6 +249,7 @@ def test_a_check_the_token_may_not_make_is_blindness_one_nobody_configured_is_no
     assert len(control) == 1 and control[0]["payload"]["custom_details"]["evidence"]["not_run"] == run.report["not_run"]
 
 
+@pytest.mark.parametrize("playbook_strategy", STRATEGIES)
 def test_a_rule_that_fails_still_reports_and_pages_control_plane(fleet_lab, run_playbook):
     # A rule's template breaks mid-decision (here a bad JMESPath in the role's status formatter, as a bug would):
     # the rules before it keep their verdicts, the plan is made from them, and Control Plane hears of the failure.
@@ -278,6 +281,7 @@ def test_a_plan_that_cannot_be_made_still_reports_and_pages_control_plane(fleet_
     assert "ignored=1" in run.output and '"pages: control_plane: control_plane"' in run.output
 
 
+@pytest.mark.parametrize("playbook_strategy", STRATEGIES)
 def test_check_mode_sends_nothing_and_says_so(fleet_lab, run_playbook):
     run = run_playbook(fleet_lab, "sop_kafka_latency", "--check")
     assert run.rc == 0, run.output[-3000:]

@@ -3,6 +3,8 @@ symptom; the circuit breaker stops a restart storm; scale-ups never go down or a
 nothing and sends nothing; a healthy rerun resolves the open incident."""
 import pytest
 
+from conftest import STRATEGIES
+
 
 APPLY = {"kas_fleet_remediation": "apply"}
 ADMIN = {}
@@ -30,6 +32,7 @@ def pods_of(lab):
     return sorted(p.metadata.name for p in api.list_namespaced_pod(lab.namespace).items)
 
 
+@pytest.mark.parametrize("playbook_strategy", STRATEGIES)
 def test_restart_replaces_pods_and_clears_no_leader(fleet_lab, run_playbook):
     fleet_lab.switch("osd_no_leader")
     fleet_lab.sink_clear()
