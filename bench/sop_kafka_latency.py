@@ -8,7 +8,9 @@
   PyPI's ansible package (benchlib.plain_collections, never Galaxy);
 
 and two floors: ansible-playbook starting an empty play on the same inventory, and running as many no-op tasks
-(set_fact of a constant) as the section ran: Ansible's own cost for that many tasks.
+(set_fact of a constant) as the section ran: Ansible's own cost for that many tasks. The section also runs with the
+collection's optional strategy kas.fleet_manager.linear_inline (each task in ansible-playbook's own process), which
+must decide the same; its goal lines are printed beside the default's.
 
     make bench
     source scripts/env.sh && python bench/sop_kafka_latency.py [--runs 3] [--scenario NAME]
@@ -42,6 +44,8 @@ GOAL_CPU = 2.0          # seconds of CPU for one section run
 GOAL_VS_RAW = 2.0       # section wall / raw steps' wall
 GOAL_VS_PLAIN = 0.5     # section wall / plain collections playbook's wall
 PLAIN_PLAYBOOK = os.path.join(benchlib.ROOT, "bench", "baseline_collections.yml")
+INLINE_STRATEGY = "kas.fleet_manager.linear_inline"
+INLINE_NAME = "  the same, linear_inline"
 
 
 def raw_script(lab, queries):
@@ -115,8 +119,16 @@ def main():
         measure(raw)
         measure(plain, env=plain_env)  # also fills kubernetes.core's discovery cache, as an SRE's would be
 
+        # The same run with the collection's optional strategy (plugins/strategy/linear_inline.py), which must decide
+        # the same.
+        inline_env = dict(os.environ, ANSIBLE_STRATEGY=INLINE_STRATEGY)
+        measure(section, env=inline_env)
+        inline_report = json.load(open(sorted(glob.glob(os.path.join(reports, "*.json")), key=os.path.getmtime)[-1]))
+        if inline_report["decision"] != report["decision"]:
+            raise SystemExit("linear_inline decided otherwise: %s against %s" % (inline_report["decision"],
+                                                                               report["decision"]))
         kinds = (("raw kubectl+grep+psql+curl", raw, None), ("sop_kafka_latency playbook", section, None),
-                 ("plain collections playbook", plain, plain_env), ("ansible-playbook empty play", floor, None),
+                 (INLINE_NAME, section, inline_env), ("plain collections playbook", plain, plain_env), ("ansible-playbook empty play", floor, None),
                  ("ansible-playbook %d no-op tasks" % tasks, noop, None))
         samples = dict((name, []) for name, _cmd, _env in kinds)
         for _ in range(args.runs):  # interleaved, so load on the machine hits every kind alike
@@ -147,6 +159,12 @@ def main():
                         GOAL_VS_RAW))
         print(goal_line("section/plain collections playbook wall",
                         wall[section_name] / wall["plain collections playbook"], GOAL_VS_PLAIN))
+        # The optional strategy, for a run on one environment (off unless configured).
+        print(goal_line("section run CPU, linear_inline", cpu[INLINE_NAME], GOAL_CPU, unit=" s"))
+        print(goal_line("section/raw steps wall, linear_inline", wall[INLINE_NAME] / wall["raw kubectl+grep+psql+curl"],
+                        GOAL_VS_RAW))
+        print(goal_line("section/plain collections playbook wall, linear_inline",
+                        wall[INLINE_NAME] / wall["plain collections playbook"], GOAL_VS_PLAIN))
         print("  (took %.0f s)" % (time.monotonic() - started))
     finally:
         benchlib.lab_down(lab, work)
