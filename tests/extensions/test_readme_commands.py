@@ -550,6 +550,7 @@ def test_runbook_playbooks(fleet_lab, tmp_path):
         "ansible-playbook kas.fleet_manager.sop_fleet_manager_down -i inventory.yml -e kas_fleet_remediation=apply",
         "ansible-playbook kas.fleet_manager.sop_triage -i inventory.yml",
         "ansible-doc -t role kas.fleet_manager.kas_fleet",
+        "ansible-doc -t strategy kas.fleet_manager.linear_inline",
     ])
     fleet_lab.switch("kafka_provisioning_stuck_strimzi")
     shell = Shell(tmp_path, KAS_FLEET_REPORT_DIR=None)
@@ -563,6 +564,9 @@ def test_runbook_playbooks(fleet_lab, tmp_path):
     assert len(json_reports(tmp_path / "kas-fleet-reports")) == 4
     done = shell.run(found["ansible-doc -t role kas.fleet_manager.kas_fleet"])
     assert "kas_fleet_remediation" in done.stdout and "kas_fleet_escalation_routes" in done.stdout
+    done = shell.run(found["ansible-doc -t strategy kas.fleet_manager.linear_inline"])
+    assert "kas.fleet_manager.linear_inline" in done.stdout and "EXAMPLES" in done.stdout
+    assert "deprecates strategy plugins" in " ".join(done.stdout.split())  # the doc says so, as the README does
 
 
 # -- Run it from AWX -----------------------------------------------------------------------------------------------
