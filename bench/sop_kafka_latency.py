@@ -48,6 +48,11 @@ INLINE_STRATEGY = "kas.fleet_manager.linear_inline"
 INLINE_NAME = "  the same, linear_inline"
 
 
+def latest_report(directory):
+    """The JSON report a section run wrote last in this directory."""
+    return json.load(open(sorted(glob.glob(os.path.join(directory, "*.json")), key=os.path.getmtime)[-1]))
+
+
 def raw_script(lab, queries):
     """The SRE's commands for the same evidence, as one bash script."""
     ns = shlex.quote(lab.namespace)
@@ -105,7 +110,7 @@ def main():
                 handle.write("    - name: Task %d\n      ansible.builtin.set_fact:\n        noop_%d: %d\n"
                              % (number, number, number))
         noop = ["ansible-playbook", "-i", lab.inventory, noop_play]
-        report = json.load(open(sorted(glob.glob(os.path.join(reports, "*.json")), key=os.path.getmtime)[-1]))
+        report = latest_report(reports)
         queries = [q["query"] for q in report["evidence"].get("metrics", {}).get("queries", [])]
         script = os.path.join(work, "raw.sh")
         with open(script, "w") as handle:
@@ -123,12 +128,13 @@ def main():
         # the same.
         inline_env = dict(os.environ, ANSIBLE_STRATEGY=INLINE_STRATEGY)
         measure(section, env=inline_env)
-        inline_report = json.load(open(sorted(glob.glob(os.path.join(reports, "*.json")), key=os.path.getmtime)[-1]))
+        inline_report = latest_report(reports)
         if inline_report["decision"] != report["decision"]:
             raise SystemExit("linear_inline decided otherwise: %s against %s" % (inline_report["decision"],
                                                                                report["decision"]))
         kinds = (("raw kubectl+grep+psql+curl", raw, None), ("sop_kafka_latency playbook", section, None),
-                 (INLINE_NAME, section, inline_env), ("plain collections playbook", plain, plain_env), ("ansible-playbook empty play", floor, None),
+                 (INLINE_NAME, section, inline_env), ("plain collections playbook", plain, plain_env),
+                 ("ansible-playbook empty play", floor, None),
                  ("ansible-playbook %d no-op tasks" % tasks, noop, None))
         samples = dict((name, []) for name, _cmd, _env in kinds)
         for _ in range(args.runs):  # interleaved, so load on the machine hits every kind alike

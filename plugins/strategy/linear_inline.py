@@ -22,7 +22,7 @@ description:
     took about 28 % less CPU with this strategy (1.84-1.94 s against 2.50-2.70 s in C(make bench)).
   - Everything else forks as usual, task by task - several environments at once (the fan-out keeps its parallelism),
     another connection than C(local), a delegated task - and so does every task when the ansible-core in use does
-    not have what this strategy relies on (then a warning says so once).
+    not have what this strategy relies on (then a warning says so for each play).
   - Off unless configured; see the examples.
 notes:
   - ansible-core 2.19 deprecates strategy plugins that are not in ansible.builtin (no removal version, no planned
@@ -79,15 +79,13 @@ class StrategyModule(LinearStrategyModule):
 
     def __init__(self, tqm):
         super(StrategyModule, self).__init__(tqm)
-        self._inline_unavailable_said = False
+        if INLINE_IMPORT_ERROR is not None:
+            display.warning("kas.fleet_manager.linear_inline forks every task as linear does: this ansible-core "
+                            "lacks what it runs a task with (%s)" % INLINE_IMPORT_ERROR)
 
     def _runs_inline(self, task, task_vars, play_context):
         """Whether this task can run here without changing what runs at the same time, or where."""
         if INLINE_IMPORT_ERROR is not None:
-            if not self._inline_unavailable_said:
-                display.warning("kas.fleet_manager.linear_inline forks every task as linear does: this ansible-core "
-                                "lacks what it runs a task with (%s)" % INLINE_IMPORT_ERROR)
-                self._inline_unavailable_said = True
             return False
         # One worker slot: Ansible sizes it to min(forks, serial, hosts of the play), so one task runs at a time.
         if len(self._workers) != 1 or task.delegate_to:

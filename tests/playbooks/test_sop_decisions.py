@@ -51,20 +51,26 @@ def check_pages(lab, run, steps):
     return received
 
 
+def check_decided(lab, run, expected):
+    """A recommend-mode run of a scenario: it succeeded, decided and planned as expected, recommended its action
+    without taking it, and paged as check_pages says; what the lab's sink received."""
+    assert run.rc == 0, run.output[-3000:]
+    assert run.decision == expected["decision"], "%s\n%s" % (run.report["decision"], run.output[-2000:])
+    assert run.report["plan"]["steps"] == expected["plan"], run.report["plan"]
+    assert all(a["mode"] == "recommended" for a in run.report["actions"])
+    return check_pages(lab, run, expected["plan"])
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_section_decides_as_the_runbook_says(fleet_lab, run_playbook, report_browser, name):
     loaded = fleet_lab.switch(name)
     fleet_lab.sink_clear()
     before = pods_of(fleet_lab)
     run = run_playbook(fleet_lab, SECTION_PLAYBOOK[loaded["section"]])
-    assert run.rc == 0, run.output[-3000:]
     expected = loaded["expected"]
-    assert run.decision == expected["decision"], "%s: %s\n%s" % (name, run.report["decision"], run.output[-2000:])
-    assert run.report["plan"]["steps"] == expected["plan"], run.report["plan"]
+    received = check_decided(fleet_lab, run, expected)
     # recommend mode: an action is recommended, never taken
     assert pods_of(fleet_lab) == before
-    assert all(a["mode"] == "recommended" for a in run.report["actions"])
-    received = check_pages(fleet_lab, run, expected["plan"])
     if received:
         # A rerun finds the incidents open and does not page again.
         again = run_playbook(fleet_lab, SECTION_PLAYBOOK[loaded["section"]])

@@ -14,7 +14,7 @@ import yaml
 from fleet_lab import scenario as scenarios
 
 from conftest import ROOT, SECTION_PLAYBOOK
-from test_sop_decisions import check_pages
+from test_sop_decisions import check_decided
 
 INLINE = "kas.fleet_manager.linear_inline"
 WHERE = os.path.join(ROOT, "tests", "playbooks", "files", "where_tasks_run.yml")
@@ -88,30 +88,22 @@ def test_another_connection_forks(tmp_path):
 @pytest.mark.parametrize("playbook_strategy", [INLINE])
 @pytest.mark.parametrize("name", list(scenarios.available()))
 def test_every_scenario_decides_plans_and_pages_as_with_linear(fleet_lab, run_playbook, name):
-    # test_sop_decisions.py runs the same scenarios with Ansible's linear strategy and the same expectations.
+    # test_sop_decisions.py runs the same scenarios with Ansible's linear strategy and the same check.
     loaded = fleet_lab.switch(name)
     fleet_lab.sink_clear()
-    run = run_playbook(fleet_lab, SECTION_PLAYBOOK[loaded["section"]])
-    assert run.rc == 0, run.output[-3000:]
-    assert run.decision == loaded["expected"]["decision"], run.report["decision"]
-    assert run.report["plan"]["steps"] == loaded["expected"]["plan"], run.report["plan"]
-    assert all(a["mode"] == "recommended" for a in run.report["actions"])
-    check_pages(fleet_lab, run, loaded["expected"]["plan"])
+    check_decided(fleet_lab, run_playbook(fleet_lab, SECTION_PLAYBOOK[loaded["section"]]), loaded["expected"])
 
 
+@pytest.mark.parametrize("playbook_strategy", [INLINE])
 @pytest.mark.parametrize("forks", ["5", "1"])
-def test_a_fleet_of_two_decides_each_environment(lab_factory, tmp_path, forks):
+def test_a_fleet_of_two_decides_each_environment(lab_factory, run_playbook, forks):
     # Two environments: with forks their tasks run at once in workers (the fan-out keeps its parallelism), with
     # --forks 1 one after the other in ansible-playbook itself; each gets its own report and decision either way.
     lab = lab_factory("kafka_provisioning_stuck_strimzi", environments=2)
-    reports = tmp_path / "reports"
-    proc = subprocess.run(["ansible-playbook", "-i", lab.inventory, "kas.fleet_manager.sop_kafka_latency",
-                           "--forks", forks, "-e", "kas_fleet_report_dir=%s" % reports],
-                          env=dict(os.environ, ANSIBLE_STRATEGY=INLINE), capture_output=True, text=True,
-                          timeout=600, check=False)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    run = run_playbook(lab, "sop_kafka_latency", "--forks", forks)
+    assert run.rc == 0, run.output[-3000:]
     decided = {}
-    for path in reports.glob("*.json"):
-        report = json.loads(path.read_text())
+    for path in run.report_files:
+        report = json.load(open(path))
         decided[report["environment"]] = report["decision"]["decision"]
     assert len(decided) == 2 and set(decided.values()) == {"escalate_data_plane"}, decided
